@@ -1,0 +1,200 @@
+/**
+ * `ftc`: the package's command. Parses and validates every option (bad ones: one clear message,
+ * exit code 2), then calls the action: console and console-passwd here, run/sim/doctor/demo in
+ * src/rig/actions.ts.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { attachConsole, ConsoleTargetError, resolveConsoleTarget, RUN_DIR_DEFAULT } from '../console/client.ts';
+import { runBoard, runDemo, runDoctor, runSim, UsageError } from '../rig/actions.ts';
+import { DurationError, FAULT_DESCRIPTIONS, FAULT_EXAMPLES, parseDurationMs, parseFaultSpec } from '../rig/faultspec.ts';
+import type { FaultKind } from '../rig/faultspec.ts';
+import type { FaultSpec } from '../rig/faultspec.ts';
+import { consolePasswd } from './passwd.ts';
+
+export const EXIT_USAGE = 2;
+const LOG_DIR_DEFAULT = '.ftc/logs';
+/** Longest run accepted from the command line (a typo like 20h is caught by the 24 h limit). */
+const SIM_DURATION_MS_MAX = 24 * 3600 * 1000;
+const RATE_HZ_MAX = 1000;
+
+function intOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+function durationOption(value: string): number {
+  try {
+    const ms = parseDurationMs(value);
+    if (ms <= 0 || ms > SIM_DURATION_MS_MAX) throw new DurationError(`"${value}" must be more than 0 and at most 24h`);
+    return ms;
+  } catch (e) {
+    throw new InvalidArgumentError(`${(e as Error).message}.`);
+  }
+}
+
+function collectFault(value: string, previous: string[]): string[] {
+  try {
+    parseFaultSpec(value); // the simulated rig is always b1, b2, b3
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return [...previous, value];
+}
+
+const FAULT_HELP = `
+Fault specs (times from the start; +D = for how long, default: to the end of the run):
+${(Object.keys(FAULT_EXAMPLES) as FaultKind[]).map((k) => `  ${FAULT_EXAMPLES[k].padEnd(32)} ${FAULT_DESCRIPTIONS[k]}`).join('\n')}
+  ${'kill:active@5s'.padEnd(32)} "active": the board active when it fires
+Durations: 500ms, 2s, 1.5s, 1m. Example:
+  ftc sim --seed 7 --duration 20s --fault kill:active@5s --fault cut:b1-b2/serial@2s+3s`;
+
+/** The exit code an action resolved with (commander drops action results). */
+export interface ExitCodeBox {
+  code: number;
+}
+
+/** Where the CLI writes its own text (tests capture it). */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const PROCESS_IO: CliIo = {
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+};
+
+export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCESS_IO): Command {
+  const done = (code: number) => {
+    exit.code = code;
+  };
+  const program = new Command('ftc')
+    // Set before the subcommands are added: they copy it.
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .description('Fault-tolerant controller for a rig of three Linux SBCs: lockstep TMR voting, gated hardware watchdog, redundant links.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run this board from its config (on a real board)')
+    .requiredOption('-c, --config <file>', 'board config file (YAML)')
+    .action(async (o: { config: string }) => done(await runBoard({ configPath: o.config })));
+
+  program
+    .command('sim')
+    .description('simulate the rig: three board processes and a plant, wired by pty serial links and UDP')
+    .option('--seed <n>', 'seed of the workload and of every random fault', intOption('--seed', 0, 2 ** 32 - 1), 1)
+    .option('--rate-hz <n>', 'control cycles per second', intOption('--rate-hz', 1, RATE_HZ_MAX), 100)
+    .addOption(new Option('--duration <d>', 'how long to run, e.g. 20s, 1.5m').argParser(durationOption).default(20_000, '20s'))
+    .addOption(new Option('--fault <spec>', 'inject a fault (repeatable); see below').argParser(collectFault).default([], 'none'))
+    .option('--trace <file>', "write the plant's record (JSON Lines: cycle, board, outputs): the ground truth")
+    .option('--json', 'print every event as JSON Lines on stdout, then a summary line; no dashboard')
+    .option('--no-dashboard', 'no live dashboard (it is only shown on a terminal anyway)')
+    .option('--log-dir <dir>', 'directory of the per-board event logs', LOG_DIR_DEFAULT)
+    .option('--run-dir <dir>', 'where each board console pty path is written (for `ftc console b1`)', RUN_DIR_DEFAULT)
+    .option('-c, --config <file>', 'rig config (YAML); default: built-in simulator settings')
+    .addHelpText('after', FAULT_HELP)
+    .action(async (o: {
+      seed: number; rateHz: number; duration: number; fault: string[]; trace?: string; json?: boolean;
+      dashboard: boolean; logDir: string; runDir: string; config?: string;
+    }) => {
+      const faults: FaultSpec[] = o.fault.map((f) => parseFaultSpec(f));
+      done(await runSim({
+        seed: o.seed,
+        rateHz: o.rateHz,
+        durationMs: o.duration,
+        faults,
+        traceFile: o.trace ?? null,
+        json: o.json === true,
+        dashboard: o.dashboard && o.json !== true,
+        logDir: o.logDir,
+        runDir: o.runDir,
+        configPath: o.config ?? null,
+      }));
+    });
+
+  program
+    .command('console')
+    .description("attach to a board's serial console (Ctrl-] quits); screen or picocom work too")
+    .argument('<target>', 'device path (/dev/ttyUSB0, /dev/pts/5) or board name (b1) of a running `ftc sim`')
+    .option('--baud <n>', 'serial speed (ignored by ptys)', intOption('--baud', 50, 4_000_000), 115_200)
+    .option('--run-dir <dir>', 'where `ftc sim` wrote the console paths', RUN_DIR_DEFAULT)
+    .addHelpText('after', `
+Console commands: help, status, members, votes [n], links, wdt, psu, nic, log [n], faults,
+handover <board>, fence <board>, inject <spec> (lab only). Read commands take --json.`)
+    .action(async (target: string, o: { baud: number; runDir: string }) => {
+      let path: string;
+      try {
+        path = resolveConsoleTarget(target, o.runDir);
+      } catch (e) {
+        if (e instanceof ConsoleTargetError) throw new UsageError(e.message);
+        throw e;
+      }
+      done(await attachConsole({ path, baudRate: o.baud }));
+    });
+
+  program
+    .command('doctor')
+    .description('check a board config and the hardware it names (GPIO, I2C, serial, watchdog, NICs)')
+    .requiredOption('-c, --config <file>', 'board config file (YAML)')
+    .action(async (o: { config: string }) => done(await runDoctor({ configPath: o.config })));
+
+  program
+    .command('demo')
+    .description('a simulated rig with a scripted fault sequence (what `npm start` runs)')
+    .option('--no-dashboard', 'print events instead of the live dashboard')
+    .option('--log-dir <dir>', 'directory of the per-board event logs', LOG_DIR_DEFAULT)
+    .option('--run-dir <dir>', 'where each board console pty path is written', RUN_DIR_DEFAULT)
+    .action(async (o: { dashboard: boolean; logDir: string; runDir: string }) =>
+      done(await runDemo({ dashboard: o.dashboard, logDir: o.logDir, runDir: o.runDir })),
+    );
+
+  program
+    .command('console-passwd')
+    .description('make a console password hash (scrypt) for console.passwordHash in a board config')
+    .option('--cost <log2N>', 'scrypt cost, log2 of N', intOption('--cost', 10, 20), 14)
+    .option('--stdin', 'read the password from the first line of stdin (no prompt)')
+    .addHelpText('after', '\nOn a terminal it asks twice without echo; from a pipe it reads one line. Prints the hash.')
+    .action(async (o: { cost: number; stdin?: boolean }) => done(await consolePasswd({ cost: o.cost, fromStdin: o.stdin === true })));
+
+  for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+/** Run the CLI; resolves with the exit code. Never throws. */
+export async function main(argv: readonly string[] = process.argv, io: CliIo = PROCESS_IO): Promise<number> {
+  const exit: ExitCodeBox = { code: 0 };
+  const program = buildProgram(exit, io);
+  try {
+    await program.parseAsync([...argv]);
+    return exit.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; commander has already printed its message.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      io.err(`ftc: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    const err = e as Error;
+    io.err(`ftc: ${err.message}\n`);
+    if (process.env.FTC_DEBUG) io.err(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+// `node --import=tsx src/cli/main.ts demo` (npm start) runs the CLI directly.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main();
+}
+

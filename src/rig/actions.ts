@@ -1,0 +1,87 @@
+/**
+ * INTEGRATION POINTS for the lead: the bodies of `ftc run`, `ftc sim`, `ftc doctor` and `ftc demo`.
+ * src/cli/main.ts parses and validates every option and calls these with typed values; each
+ * returns the process exit code. They throw NotIntegratedError until the board process, the
+ * plant and the simulator are wired (this is the only file where that is acceptable).
+ *
+ * Pieces ready for them: Supervisor (supervisor.ts) + child.ts for the processes, FaultSpec
+ * (faultspec.ts, already parsed here), EventLog (src/eventlog), serveConsole + writeConsolePath
+ * (src/console), startDashboard/renderDashboard (dashboard.ts), summarize (summary.ts).
+ */
+import type { FaultSpec } from './faultspec.ts';
+
+export class NotIntegratedError extends Error {
+  override name = 'NotIntegratedError';
+  constructor(what: string) {
+    super(`${what} is not integrated yet (src/rig/actions.ts is the integration point)`);
+  }
+}
+
+/** A bad option or input found after parsing (e.g. while reading a config): exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly exitCode = 2;
+}
+
+export interface RunOptions {
+  configPath: string;
+}
+
+export interface SimOptions {
+  seed: number;
+  rateHz: number;
+  durationMs: number;
+  /** Parsed and validated against the rig's boards. */
+  faults: FaultSpec[];
+  /** The plant's ground-truth record (JSON Lines), or null. */
+  traceFile: string | null;
+  /** Events as JSON Lines on stdout, summary last. */
+  json: boolean;
+  /** Live dashboard (only used on a terminal, and never with --json). */
+  dashboard: boolean;
+  /** Per-board event logs. */
+  logDir: string;
+  /** Where each board's console pty path is written (writeConsolePath) for `ftc console b1`. */
+  runDir: string;
+  /** Optional rig config; null = built-in simulator defaults. */
+  configPath: string | null;
+}
+
+export interface DoctorOptions {
+  configPath: string;
+}
+
+export interface DemoOptions {
+  dashboard: boolean;
+  logDir: string;
+  runDir: string;
+}
+
+// INTEGRATION POINT: start this board from its config (adapters, voter, watchdog, console).
+export async function runBoard(_options: RunOptions): Promise<number> {
+  throw new NotIntegratedError('ftc run');
+}
+
+// INTEGRATION POINT: 3 boards + plant under Supervisor, pty links, UDP, faults, trace, summary.
+export async function runSim(_options: SimOptions): Promise<number> {
+  throw new NotIntegratedError('ftc sim');
+}
+
+/** `ftc doctor`: check a board config and the hardware it names; print each problem with its fix. */
+export async function runDoctor(options: DoctorOptions): Promise<number> {
+  const { loadBoardConfig } = await import('../config/index.ts');
+  const { runDoctor: doctor, formatDoctorReport } = await import('../hw/doctor.ts');
+  const loaded = loadBoardConfig(options.configPath);
+  if (!loaded.ok) {
+    process.stderr.write(`ftc doctor: the config has ${loaded.errors.length} problem(s):\n${loaded.errors.map((e) => `  ${e}`).join('\n')}\n`);
+    return 2;
+  }
+  const problems = doctor(loaded.config);
+  process.stdout.write(formatDoctorReport(problems) + '\n');
+  return problems.some((p) => p.severity === 'error') ? 1 : 0;
+}
+
+// INTEGRATION POINT: `ftc sim` with a scripted fault sequence (npm start).
+export async function runDemo(_options: DemoOptions): Promise<number> {
+  throw new NotIntegratedError('ftc demo');
+}

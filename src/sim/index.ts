@@ -1,0 +1,4 @@
+export * from './plant.ts';
+export * from './prng.ts';
+export * from './sim.ts';
+export * from './swarm.ts';

@@ -1,0 +1,103 @@
+/**
+ * Voter configuration. The protocol's timing assumptions are explicit here and checked:
+ * every message sent at one phase must reach every healthy peer before the next deadline even
+ * when the two boards' cycle starts differ by the worst skew.
+ */
+export interface VoterPolicy {
+  /** Keep driving with two boards (compare; fail safe on mismatch). If false, losing a board fails safe. */
+  allowDuplex: boolean;
+}
+
+export interface VoterConfig {
+  /** This board's id (0..boards-1). */
+  self: number;
+  boards: number;
+  periodMs: number;
+  /** Fractions of the period at which inputs are agreed (and votes sent), votes counted, selects committed. */
+  inputDeadlineFrac: number;
+  voteDeadlineFrac: number;
+  commitDeadlineFrac: number;
+  /** Assumed bound on one-way message delay between healthy boards (per transport). */
+  msgDelayMaxMs: number;
+  /** Typical one-way delay, subtracted when estimating a peer's cycle start. */
+  msgDelayNominalMs: number;
+  /** Assumed bound on the difference of cycle starts between healthy boards after resync. */
+  clockSkewMaxMs: number;
+  /** Resync: fraction of the median offset corrected per cycle, and a cap (so drift up to capMs/periodMs is tracked). */
+  syncGain: number;
+  syncSlewMaxMsPerCycle: number;
+  /** A phase run later than this after its deadline means this board missed a sync point. */
+  lateMaxMs: number;
+  /** Fault counter: +1 per bad cycle, -decay per clean cycle; accuse at threshold. */
+  faultThreshold: number;
+  faultDecayPerCycle: number;
+  /** Cycles without a majority behind it before a board steps down on its own (< the others' detection). */
+  leaseCycles: number;
+  cleanCyclesToRejoin: number;
+  joinRetryCycles: number;
+  snapshotChunkBytesMax: number;
+  /** How many cycles of votes a joiner buffers to catch up after its snapshot. */
+  catchupCyclesMax: number;
+  /** Local time at which cycle 0 starts (boards started together). */
+  epochStartMs: number;
+  startAs: 'member' | 'joining';
+  /** Initial rank order; the first member is the active board. */
+  rankOrder: number[];
+  policy: VoterPolicy;
+  /** Events kept in snapshot().recentVotes. */
+  recentVotesMax: number;
+}
+
+export const defaultVoterConfig: Omit<VoterConfig, 'self'> = {
+  boards: 3,
+  periodMs: 10,
+  inputDeadlineFrac: 0.3,
+  voteDeadlineFrac: 0.6,
+  commitDeadlineFrac: 0.85,
+  msgDelayMaxMs: 1.5,
+  msgDelayNominalMs: 0.5,
+  clockSkewMaxMs: 0.5,
+  syncGain: 0.5,
+  syncSlewMaxMsPerCycle: 0.02,
+  lateMaxMs: 2,
+  faultThreshold: 2,
+  faultDecayPerCycle: 0.05,
+  leaseCycles: 1,
+  cleanCyclesToRejoin: 20,
+  joinRetryCycles: 10,
+  snapshotChunkBytesMax: 512,
+  catchupCyclesMax: 64,
+  epochStartMs: 0,
+  startAs: 'member',
+  rankOrder: [0, 1, 2],
+  policy: { allowDuplex: true },
+  recentVotesMax: 16,
+};
+
+export class VoterConfigError extends Error {}
+
+function bad(field: string, value: unknown, fix: string): never {
+  throw new VoterConfigError(`voter config: ${field} = ${JSON.stringify(value)}; ${fix}`);
+}
+
+export function makeVoterConfig(over: Partial<VoterConfig> & { self: number }): VoterConfig {
+  const c: VoterConfig = { ...defaultVoterConfig, ...over, policy: { ...defaultVoterConfig.policy, ...over.policy } };
+  if (c.boards !== 3) bad('boards', c.boards, 'the 2-out-of-3 voter needs exactly 3 boards');
+  if (!Number.isInteger(c.self) || c.self < 0 || c.self >= c.boards) bad('self', c.self, `use 0..${c.boards - 1}`);
+  if (!(c.periodMs > 0)) bad('periodMs', c.periodMs, 'use a positive period, e.g. 10 for 100 Hz');
+  const fr = [c.inputDeadlineFrac, c.voteDeadlineFrac, c.commitDeadlineFrac];
+  if (!(0 < fr[0]! && fr[0]! < fr[1]! && fr[1]! < fr[2]! && fr[2]! < 1)) {
+    bad('inputDeadlineFrac/voteDeadlineFrac/commitDeadlineFrac', fr, 'use 0 < input < vote < commit < 1');
+  }
+  const gapMs = Math.min(fr[0]!, fr[1]! - fr[0]!, fr[2]! - fr[1]!) * c.periodMs;
+  if (c.msgDelayMaxMs + c.clockSkewMaxMs >= gapMs) {
+    bad('msgDelayMaxMs', c.msgDelayMaxMs, `msgDelayMaxMs + clockSkewMaxMs must be < the shortest phase (${gapMs} ms): lengthen periodMs or the phases`);
+  }
+  if (!(c.lateMaxMs > 0 && c.lateMaxMs < gapMs)) bad('lateMaxMs', c.lateMaxMs, `use 0 < lateMaxMs < ${gapMs}`);
+  if (!(c.faultThreshold >= 1)) bad('faultThreshold', c.faultThreshold, 'use >= 1');
+  if (!(c.leaseCycles >= 0 && c.leaseCycles < c.faultThreshold)) bad('leaseCycles', c.leaseCycles, `use 0 <= leaseCycles < faultThreshold (${c.faultThreshold}) so a cut-off board steps down before the others vote it out`);
+  if (!(c.snapshotChunkBytesMax >= 8 && c.snapshotChunkBytesMax <= 1024)) bad('snapshotChunkBytesMax', c.snapshotChunkBytesMax, 'use 8..1024');
+  if (!(c.catchupCyclesMax >= 4 && c.catchupCyclesMax <= 4096)) bad('catchupCyclesMax', c.catchupCyclesMax, 'use 4..4096');
+  if (c.rankOrder.length !== c.boards || [...c.rankOrder].sort().some((b, i) => b !== i)) bad('rankOrder', c.rankOrder, 'use a permutation of the board ids');
+  return c;
+}

@@ -1,0 +1,760 @@
+import { agreeInputs } from './agree.ts';
+import { NONE, OFFSET_UNKNOWN, type ChunkMsg, type Msg, type VoteMsg } from './codec.ts';
+import type { VoterConfig } from './config.ts';
+import { Fnv32, fnv1a32 } from './hash.ts';
+import type { Workload } from '../workload/types.ts';
+
+/**
+ * One board's lockstep TMR voter: a pure state machine stepped with the local monotonic time and
+ * the messages received since the last step. It never reads a clock, randomness or I/O; it
+ * returns effects for the shell (send, present outputs, assert the select line, fence, alarm, log).
+ *
+ * Cycle k starts at epoch + k*period on this board's clock and has four deadlines:
+ *   0        sample own sensors, broadcast Input(k)
+ *   input    agree inputs (exact majority / mid-value select over member samples), step the
+ *            workload, broadcast OutputVote(k, digest, heard-set, accusations...), present outputs
+ *   vote     find the 2-out-of-3 majority digest; a board outvoted steps down; pick the driver:
+ *            the highest-ranked member whose digest matches, that heard a majority and that every
+ *            vote held heard; broadcast that proposal (Heartbeat frame)
+ *   commit   keep the proposal if another board proposed it too, else adopt a peer's proposal that
+ *            this board also accepts (so two healthy boards converge when one of them missed a
+ *            faulty board's vote); assert select(k, driver); apply agreed membership changes.
+ * The output stage passes board X's outputs for cycle k only while >= 2 boards select X: each
+ * board selects at most one board, so two boards can never both reach the actuators (2+2 > 3).
+ */
+
+export type BoardId = number;
+export type Role = 'member' | 'observer' | 'joining';
+export type Mode = 'triplex' | 'duplex' | 'failSafe';
+
+export interface Inbound { msg: Msg; rxMs: number }
+export interface LocalInputs {
+  /** This board's own sensor sample for a cycle (real rig: the latest reading). */
+  sensors: (cycle: number) => readonly number[];
+  /**
+   * This board's own health verdict (watchdog / supervision). While 'degraded', an active board
+   * hands the active role to the next-ranked member (it keeps voting: its outputs may be right,
+   * it just should not be the one driving).
+   */
+  health?: 'ok' | 'degraded';
+}
+
+export type EventCode =
+  | 'demoted' | 'votedOut' | 'votedIn' | 'accuse' | 'handover' | 'caughtUp' | 'snapshotSent'
+  | 'snapshotBad' | 'aligned' | 'observing' | 'mode';
+export type AlarmCode = 'failSafe' | 'sensorDisagree' | 'noMajority';
+
+export type Effect =
+  | { kind: 'send'; msg: Msg; to?: BoardId }
+  | { kind: 'output'; cycle: number; outputs: readonly number[]; safe: boolean }
+  | { kind: 'select'; cycle: number; board: BoardId | null }
+  | { kind: 'fence'; cycle: number; board: BoardId }
+  | { kind: 'alarm'; cycle: number; code: AlarmCode; board?: BoardId; detail?: string }
+  | { kind: 'event'; cycle: number; code: EventCode; board?: BoardId; detail?: string };
+
+export interface VoteRecord { cycle: number; digests: Record<number, number>; majority: number | null; selected: number | null }
+
+export interface CoreSnapshot {
+  self: BoardId;
+  role: Role;
+  mode: Mode;
+  cycle: number;
+  members: BoardId[];
+  rankOrder: BoardId[];
+  active: BoardId | null;
+  faultCounters: number[];
+  accused: BoardId[];
+  recentVotes: VoteRecord[];
+  stats: CoreStats;
+}
+
+export interface CoreStats {
+  staleMsgs: number;
+  badChunks: number;
+  demotions: number;
+  cyclesDriven: number;
+}
+
+interface Mine<S> { digest: number; outputs: number[]; nextState: S; heardMask: number }
+interface Rec<S> {
+  cycle: number;
+  inputs: Map<number, readonly number[]>;
+  votes: Map<number, VoteMsg>;
+  proposals: Map<number, { select: number; candMask: number }>;
+  mine?: Mine<S>;
+  candidates: number[];
+  proposal: number;
+  majority: number | null;
+}
+interface Decision { remove: number; add: number; active: number }
+interface JoinState<S> { state: S; cycle: number; members: number; rank: number[]; failSafe: boolean }
+interface Assembly { from: number; snapCycle: number; totalCrc: number; parts: (Uint8Array | undefined)[] }
+
+const bit = (b: number): number => 1 << b;
+function popcount(m: number): number {
+  let n = 0;
+  for (; m; m &= m - 1) n++;
+  return n;
+}
+const chunksMax = 256;
+/** Cycles of records a member keeps (late duplicates of older cycles are dropped). */
+const memberKeepCycles = 4;
+
+export class BoardCore<S> {
+  readonly cfg: VoterConfig;
+  readonly wl: Workload<S>;
+  readonly self: BoardId;
+  #role: Role;
+  #aligned: boolean;
+  #epochMs: number;
+  #nextCycle = 0;
+  #nextPhase = 0;
+  #lastStepMs = 0;
+  #state: S | null;
+  #members: number;
+  #rank: number[];
+  #failSafe = false;
+  #fault: number[];
+  #accuse = 0;
+  #admit = 0;
+  #clean: number[];
+  #proposeActive = NONE;
+  #handoverToSend = NONE;
+  #noMajStreak = 0;
+  #recs = new Map<number, Rec<S>>();
+  /** Latest measured offset of each peer's cycle start (ms), and each peer's measurement of ours. */
+  #measured: number[];
+  #theirs: number[];
+  #joinSeen: number[];
+  #snapshotFor = new Set<number>();
+  #snapSent: number[];
+  #joinSentCycle = -Infinity;
+  #join: JoinState<S> | null = null;
+  #asm: Assembly | null = null;
+  #pending: Decision | null = null;
+  #fenceNext: number[] = [];
+  #sensorBad: boolean[];
+  #recent: VoteRecord[] = [];
+  #fx: Effect[] = [];
+  readonly stats: CoreStats = { staleMsgs: 0, badChunks: 0, demotions: 0, cyclesDriven: 0 };
+
+  constructor(cfg: VoterConfig, workload: Workload<S>) {
+    this.cfg = cfg;
+    this.wl = workload;
+    this.self = cfg.self;
+    const n = cfg.boards;
+    this.#epochMs = cfg.epochStartMs;
+    this.#rank = [...cfg.rankOrder];
+    this.#fault = new Array<number>(n).fill(0);
+    this.#clean = new Array<number>(n).fill(0);
+    this.#joinSeen = new Array<number>(n).fill(-Infinity);
+    this.#snapSent = new Array<number>(n).fill(-Infinity);
+    this.#sensorBad = new Array<boolean>(n).fill(false);
+    this.#measured = new Array<number>(n).fill(NaN);
+    this.#theirs = new Array<number>(n).fill(NaN);
+    if (cfg.startAs === 'member') {
+      this.#role = 'member';
+      this.#aligned = true;
+      this.#state = workload.init();
+      this.#members = (1 << n) - 1;
+    } else {
+      this.#role = 'joining';
+      this.#aligned = false;
+      this.#state = null;
+      this.#members = 0;
+    }
+  }
+
+  get role(): Role { return this.#role; }
+  get members(): number { return this.#members; }
+  get mode(): Mode {
+    if (this.#failSafe) return 'failSafe';
+    return popcount(this.#members) >= 3 ? 'triplex' : 'duplex';
+  }
+  get state(): S | null { return this.#state; }
+
+  /** Local time at which this core next needs a step (a phase deadline). */
+  nextWakeMs(): number {
+    if (!this.#aligned) return this.#lastStepMs + this.cfg.periodMs;
+    return this.#deadline(this.#nextCycle, this.#nextPhase);
+  }
+
+  /**
+   * Ask the rig to hand the active role to `to` (default: the next-ranked member) at a cycle
+   * boundary. Takes effect once a majority of members propose it in their votes. Returns false
+   * (and changes nothing) when this board is not a member or the target is not a member.
+   */
+  requestHandover(to?: BoardId): boolean {
+    if (this.#role !== 'member') return false;
+    const members = this.#rank.filter((b) => this.#members & bit(b));
+    const target = to ?? members[1];
+    if (target === undefined || !(this.#members & bit(target)) || target === members[0]) return false;
+    this.#proposeActive = target;
+    this.#handoverToSend = target;
+    return true;
+  }
+
+  /** Fault injection: flip one bit of the encoded workload state (index taken modulo its size). */
+  flipStateBit(bitIndex: number): boolean {
+    if (this.#state === null || this.#role === 'joining') return false;
+    const bytes = this.wl.encode(this.#state).slice();
+    const i = ((bitIndex % (bytes.length * 8)) + bytes.length * 8) % (bytes.length * 8);
+    bytes[i >> 3] = bytes[i >> 3]! ^ (1 << (i & 7));
+    this.#state = this.wl.decode(bytes);
+    return true;
+  }
+
+  snapshot(): CoreSnapshot {
+    const members = this.#rank.filter((b) => this.#members & bit(b));
+    return {
+      self: this.self,
+      role: this.#role,
+      mode: this.mode,
+      cycle: this.#nextCycle,
+      members: [...members].sort(),
+      rankOrder: [...this.#rank],
+      active: members[0] ?? null,
+      faultCounters: [...this.#fault],
+      accused: [0, 1, 2].filter((b) => this.#accuse & bit(b)),
+      recentVotes: this.#recent.map((r) => ({ ...r, digests: { ...r.digests } })),
+      stats: { ...this.stats },
+    };
+  }
+
+  step(nowMs: number, inbox: readonly Inbound[], local: LocalInputs): Effect[] {
+    const fx: Effect[] = [];
+    this.#fx = fx;
+    this.#lastStepMs = nowMs;
+    if (this.#handoverToSend !== NONE) {
+      this.#send({ t: 'handover', from: this.self, cycle: this.#nextCycle, to: this.#handoverToSend });
+      this.#handoverToSend = NONE;
+    }
+    for (const m of inbox) this.#receive(m.msg, m.rxMs);
+    if (!this.#aligned) return fx;
+    if (local.health === 'degraded' && this.#role === 'member' && this.#proposeActive === NONE
+      && this.#rank.find((b) => this.#members & bit(b)) === this.self && this.requestHandover()) {
+      this.#event(this.#nextCycle, 'handover', this.#proposeActive, 'requested: local health degraded');
+      this.#send({ t: 'handover', from: this.self, cycle: this.#nextCycle, to: this.#handoverToSend });
+      this.#handoverToSend = NONE;
+    }
+    const P = this.cfg.periodMs;
+    for (let guard = 0; guard < 64; guard++) {
+      const dl = this.#deadline(this.#nextCycle, this.#nextPhase);
+      if (nowMs < dl) break;
+      if (nowMs - dl > this.cfg.lateMaxMs) {
+        // Missed a sync point (hang, pause, starvation): the lockstep state can no longer be
+        // trusted, so step down and rejoin through a snapshot rather than vote on stale data.
+        if (this.#role !== 'joining') this.#demote('missedSync', this.#nextCycle);
+        this.#nextCycle = Math.floor((nowMs - this.#epochMs) / P) + 1;
+        this.#nextPhase = 0;
+        continue;
+      }
+      this.#runPhase(this.#nextCycle, this.#nextPhase, local);
+      if (++this.#nextPhase === 4) { this.#nextPhase = 0; this.#nextCycle++; }
+    }
+    return fx;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #deadline(c: number, p: number): number {
+    const P = this.cfg.periodMs;
+    const f = p === 0 ? 0 : p === 1 ? this.cfg.inputDeadlineFrac : p === 2 ? this.cfg.voteDeadlineFrac : this.cfg.commitDeadlineFrac;
+    return this.#epochMs + (c + f) * P;
+  }
+
+  #send(msg: Msg, to?: BoardId): void {
+    this.#fx.push(to === undefined ? { kind: 'send', msg } : { kind: 'send', msg, to });
+  }
+  #event(cycle: number, code: EventCode, board?: BoardId, detail?: string): void {
+    const e: Effect = { kind: 'event', cycle, code };
+    if (board !== undefined) e.board = board;
+    if (detail !== undefined) e.detail = detail;
+    this.#fx.push(e);
+  }
+  #alarm(cycle: number, code: AlarmCode, board?: BoardId, detail?: string): void {
+    const e: Effect = { kind: 'alarm', cycle, code };
+    if (board !== undefined) e.board = board;
+    if (detail !== undefined) e.detail = detail;
+    this.#fx.push(e);
+  }
+
+  #rec(cycle: number): Rec<S> {
+    let r = this.#recs.get(cycle);
+    if (!r) {
+      r = { cycle, inputs: new Map(), votes: new Map(), proposals: new Map(), candidates: [], proposal: NONE, majority: null };
+      this.#recs.set(cycle, r);
+    }
+    return r;
+  }
+
+  #keepCycles(): number {
+    return this.#role === 'joining' ? this.cfg.catchupCyclesMax : memberKeepCycles;
+  }
+
+  #receive(msg: Msg, rxMs: number): void {
+    const from = msg.from;
+    if (from === this.self || !(from >= 0 && from < this.cfg.boards)) return;
+    const P = this.cfg.periodMs;
+    if (!this.#aligned) {
+      // A (re)started board learns the cycle numbering from the first lockstep message it hears.
+      if (msg.t === 'input') this.#epochMs = rxMs - this.cfg.msgDelayNominalMs - msg.cycle * P;
+      else if (msg.t === 'vote') this.#epochMs = rxMs - this.cfg.msgDelayNominalMs - (msg.cycle + this.cfg.inputDeadlineFrac) * P;
+      else return;
+      this.#aligned = true;
+      this.#nextCycle = Math.floor((rxMs - this.#epochMs) / P) + 1;
+      this.#nextPhase = 0;
+      this.#event(this.#nextCycle, 'aligned');
+    }
+    switch (msg.t) {
+      case 'input': case 'vote': case 'proposal': {
+        if (msg.cycle < this.#nextCycle - this.#keepCycles() || msg.cycle > this.#nextCycle + 2) { this.stats.staleMsgs++; return; }
+        const r = this.#rec(msg.cycle);
+        if (msg.t === 'input') {
+          if (r.inputs.has(from)) return;
+          r.inputs.set(from, msg.values);
+          this.#measured[from] = rxMs - this.cfg.msgDelayNominalMs - (this.#epochMs + msg.cycle * P);
+          const o = msg.offsetsUs[this.self];
+          this.#theirs[from] = o === undefined || o === OFFSET_UNKNOWN ? NaN : o / 1000;
+        } else if (msg.t === 'vote') {
+          if (!r.votes.has(from)) r.votes.set(from, msg);
+        } else if (!r.proposals.has(from)) r.proposals.set(from, { select: msg.select, candMask: msg.candMask });
+        return;
+      }
+      case 'join':
+        this.#joinSeen[from] = this.#nextCycle;
+        if (this.#role !== 'member') return;
+        if (this.#members & bit(from)) {
+          // A member asking to rejoin has left the lockstep on its own: vote it out (no fence).
+          this.#fault[from] = Math.max(this.#fault[from]!, this.cfg.faultThreshold);
+          this.#accuse |= bit(from);
+        } else this.#snapshotFor.add(from);
+        return;
+      case 'chunk':
+        if (msg.to === this.self && this.#role === 'joining' && this.#join === null) this.#onChunk(msg);
+        return;
+      case 'handover':
+        if (this.#role === 'member' && (this.#members & bit(msg.to))) this.#proposeActive = msg.to;
+        return;
+    }
+  }
+
+  #runPhase(c: number, p: number, local: LocalInputs): void {
+    if (p === 0) this.#onStart(c, local);
+    else if (this.#role === 'joining') { if (p === 3) this.#catchUp(c); }
+    else if (p === 1) this.#onCompute(c);
+    else if (p === 2) this.#onCount(c);
+    else this.#onCommit(c);
+  }
+
+  #onStart(c: number, local: LocalInputs): void {
+    const keep = this.#keepCycles();
+    for (const k of this.#recs.keys()) if (k < c - keep) this.#recs.delete(k);
+    for (const x of this.#fenceNext) this.#fx.push({ kind: 'fence', cycle: c - 1, board: x });
+    this.#fenceNext = [];
+    const offsetsUs = this.#measured.map((m) => (Number.isNaN(m) ? OFFSET_UNKNOWN : m * 1000));
+    this.#resync();
+    if (this.#role === 'joining') {
+      if (c - this.#joinSentCycle >= this.cfg.joinRetryCycles) {
+        this.#joinSentCycle = c;
+        this.#send({ t: 'join', from: this.self, cycle: c });
+      }
+      return;
+    }
+    const values = [...local.sensors(c)];
+    this.#rec(c).inputs.set(this.self, values);
+    this.#send({ t: 'input', from: this.self, cycle: c, values, offsetsUs });
+  }
+
+  /**
+   * Fault-tolerant resync: move this board's cycle start by a bounded step towards the median of
+   * {own offset 0, skews of member peers}, so one drifting board cannot drag the others. The skew
+   * to a peer is (our measurement of it - its measurement of us) / 2: the one-way delay cancels,
+   * so a wrong msgDelayNominalMs cannot make all boards creep together.
+   */
+  #resync(): void {
+    const xs: number[] = this.#role === 'member' ? [0] : [];
+    for (let b = 0; b < this.cfg.boards; b++) {
+      const m = this.#measured[b]!;
+      if (b === this.self || Number.isNaN(m)) continue;
+      if (!(this.#members & bit(b)) && this.#role !== 'joining') continue;
+      const th = this.#theirs[b]!;
+      xs.push(Number.isNaN(th) ? m : (m - th) / 2);
+    }
+    this.#measured.fill(NaN);
+    this.#theirs.fill(NaN);
+    if (xs.length === 0) return;
+    xs.sort((a, b) => a - b);
+    const n = xs.length;
+    const med = n % 2 ? xs[(n - 1) / 2]! : (xs[n / 2 - 1]! + xs[n / 2]!) / 2;
+    if (this.#role !== 'member' && Math.abs(med) > this.cfg.clockSkewMaxMs) {
+      // A board that is not voting may jump to the members' cycle grid at once (a member only
+      // slews: a jump would move its deadlines under the others' feet).
+      if (this.#role === 'observer') this.#demote('clockSkew', this.#nextCycle);
+      this.#epochMs += med;
+      return;
+    }
+    const lim = this.cfg.syncSlewMaxMsPerCycle;
+    this.#epochMs += Math.max(-lim, Math.min(lim, med * this.cfg.syncGain));
+  }
+
+  #digest(agreed: readonly number[], outputs: readonly number[], next: S): number {
+    return new Fnv32().addF64s(agreed).addF64s(outputs).addBytes(this.wl.encode(next)).value();
+  }
+
+  #onCompute(c: number): void {
+    const r = this.#rec(c);
+    const samples: (readonly number[])[] = [];
+    const sampleBoards: number[] = [];
+    let heard = 0;
+    for (let b = 0; b < this.cfg.boards; b++) {
+      const inp = r.inputs.get(b);
+      if (!inp) continue;
+      heard |= bit(b);
+      if (this.#members & bit(b)) { samples.push(inp); sampleBoards.push(b); }
+    }
+    const ag = agreeInputs(this.wl.inputs, samples);
+    if (this.#role === 'member') this.#checkSensors(c, ag.values, samples, sampleBoards);
+    const state = this.#state!;
+    let outputs: number[];
+    let next: S;
+    if (this.#failSafe) { outputs = [...this.wl.safeOutputs]; next = state; }
+    else { const res = this.wl.step(state, ag.values); outputs = res.outputs; next = res.state; }
+    const digest = this.#digest(ag.values, outputs, next);
+    r.mine = { digest, outputs, nextState: next, heardMask: heard };
+    const vote: VoteMsg = {
+      t: 'vote', from: this.self, cycle: c, digest, role: this.#role === 'member' ? 0 : 1, heardMask: heard,
+      membersMask: this.#members, accuseMask: this.#accuse, admitMask: this.#admit, propose: this.#proposeActive,
+      failSafe: this.#failSafe ? 1 : 0, inputs: ag.values, outputs,
+    };
+    r.votes.set(this.self, vote);
+    this.#send(vote);
+    // Present the outputs to the output-select stage now: they stay latched there even if this
+    // board dies before the commit deadline, so the boards that select it still drive the cycle.
+    if (this.#role === 'member') this.#fx.push({ kind: 'output', cycle: c, outputs, safe: this.#failSafe });
+  }
+
+  #checkSensors(c: number, agreed: readonly number[], samples: readonly (readonly number[])[], boards: readonly number[]): void {
+    const spec = this.wl.inputs;
+    for (let j = 0; j < samples.length; j++) {
+      const b = boards[j]!;
+      const s = samples[j]!;
+      let bad = false;
+      for (let i = 0; i < spec.length && !bad; i++) {
+        const x = s[i];
+        const a = agreed[i]!;
+        const sp = spec[i]!;
+        bad = x === undefined || !Number.isFinite(x) || (sp.kind === 'analog' ? Math.abs(x - a) > (sp.toleranceAbs ?? 0) : x !== a);
+      }
+      if (bad && !this.#sensorBad[b]) this.#alarm(c, 'sensorDisagree', b);
+      this.#sensorBad[b] = bad;
+    }
+  }
+
+  #memberVotes(r: Rec<S>, members: number): VoteMsg[] {
+    const out: VoteMsg[] = [];
+    for (const v of r.votes.values()) if (members & bit(v.from)) out.push(v);
+    return out;
+  }
+
+  #majority(votes: readonly VoteMsg[]): number | null {
+    const q = 2;
+    for (const v of votes) {
+      let n = 0;
+      for (const u of votes) if (u.digest === v.digest) n++;
+      if (n >= q) return v.digest;
+    }
+    return null;
+  }
+
+  #onCount(c: number): void {
+    const r = this.#rec(c);
+    const mine = r.mine;
+    if (!mine) return;
+    const members = this.#members;
+    const votes = this.#memberVotes(r, members);
+    const maj = this.#majority(votes);
+    r.majority = maj;
+    const q = 2;
+    if (this.#role === 'observer') {
+      if (maj !== null && mine.digest !== maj) { this.#demote('observerMismatch', c); return; }
+      this.#state = mine.nextState;
+      this.#pending = this.#decide(votes, members);
+      return;
+    }
+    if (maj !== null && mine.digest !== maj && !this.#failSafe) { this.#demote('outvoted', c); return; }
+    let lacking = 0;
+    for (const v of votes) if (v.from !== this.self && !(v.membersMask & bit(this.self))) lacking++;
+    if (lacking >= 2) { this.#demote('votedOutByPeers', c); return; }
+    const nMembers = popcount(members);
+    if (maj === null && !this.#failSafe) {
+      if (votes.length === nMembers) {
+        // Every member voted and no two agree: nobody can tell which board is right. Fail safe.
+        this.#failSafe = true;
+        this.#alarm(c, 'failSafe', undefined, nMembers === 2 ? 'duplex mismatch' : 'no two digests agree');
+        this.#event(c, 'mode', undefined, 'failSafe');
+        // The outputs presented for this cycle have no majority: replace them before anyone selects.
+        this.#fx.push({ kind: 'output', cycle: c, outputs: [...this.wl.safeOutputs], safe: true });
+      } else {
+        if (this.#noMajStreak === 0) this.#alarm(c, 'noMajority', undefined, `${votes.length} of ${nMembers} votes`);
+        this.#noMajStreak++;
+        if (nMembers >= 3 && this.#noMajStreak > this.cfg.leaseCycles) { this.#demote('lostMajority', c); return; }
+      }
+    } else this.#noMajStreak = 0;
+    this.#state = mine.nextState;
+
+    if (maj !== null && !this.#failSafe) {
+      for (let x = 0; x < this.cfg.boards; x++) {
+        if (x === this.self) continue;
+        const v = r.votes.get(x);
+        if (members & bit(x)) {
+          const ok = v !== undefined && v.digest === maj && popcount(v.heardMask & members) >= q && (mine.heardMask & bit(x)) !== 0;
+          this.#fault[x] = ok ? Math.max(0, this.#fault[x]! - this.cfg.faultDecayPerCycle) : this.#fault[x]! + 1;
+          // An accusation the majority never joined lapses once the counter has decayed to zero,
+          // so it cannot combine with a later, different fault's accusation.
+          if (this.#fault[x] === 0 && this.#accuse & bit(x)) this.#accuse &= ~bit(x);
+          if (this.#fault[x]! >= this.cfg.faultThreshold && !(this.#accuse & bit(x))) {
+            this.#accuse |= bit(x);
+            this.#event(c, 'accuse', x);
+          }
+        } else if (v !== undefined && v.role === 1) {
+          this.#clean[x] = v.digest === maj ? this.#clean[x]! + 1 : 0;
+          if (this.#clean[x]! >= this.cfg.cleanCyclesToRejoin) this.#admit |= bit(x);
+        } else this.#clean[x] = 0;
+      }
+    }
+    const cands: number[] = [];
+    if (maj !== null || this.#failSafe) {
+      for (const b of this.#rank) {
+        if (!(members & bit(b))) continue;
+        const v = r.votes.get(b);
+        if (!v || (!this.#failSafe && v.digest !== maj) || popcount(v.heardMask & members) < q) continue;
+        // b's input must have reached a majority (counting votes of boards that themselves heard
+        // a majority): a board nobody hears cannot drive. A single board's vote can neither veto
+        // nor admit b on its own, so two healthy boards see the same candidates apart from the
+        // faulty board itself, and the commit round settles that difference.
+        let heardBy = 0;
+        for (const u of votes) if (u.heardMask & bit(b) && popcount(u.heardMask & members) >= q) heardBy++;
+        if (heardBy >= q) cands.push(b);
+      }
+    }
+    r.candidates = cands;
+    r.proposal = cands[0] ?? NONE;
+    let candMask = 0;
+    for (const b of cands) candMask |= bit(b);
+    r.proposals.set(this.self, { select: r.proposal, candMask });
+    this.#send({ t: 'proposal', from: this.self, cycle: c, select: r.proposal, candMask });
+    this.#pending = this.#decide(votes, members);
+  }
+
+  /** Membership changes agreed in cycle c's member votes: the same function on every board. */
+  #decide(votes: readonly VoteMsg[], members: number): Decision {
+    const d: Decision = { remove: 0, add: 0, active: NONE };
+    for (let x = 0; x < this.cfg.boards; x++) {
+      let acc = 0;
+      let adm = 0;
+      let prop = 0;
+      for (const v of votes) {
+        if (v.accuseMask & bit(x)) acc++;
+        if (v.admitMask & bit(x)) adm++;
+        if (v.propose === x) prop++;
+      }
+      if (acc >= 2 && members & bit(x)) d.remove |= bit(x);
+      if (adm >= 2 && !(members & bit(x))) d.add |= bit(x);
+      if (prop >= 2 && members & bit(x)) d.active = x;
+    }
+    return d;
+  }
+
+  #apply(d: Decision, c: number, st: { members: number; rank: number[] }, live: boolean): void {
+    for (let x = 0; x < this.cfg.boards; x++) {
+      if (d.remove & bit(x)) {
+        st.members &= ~bit(x);
+        if (!live) continue;
+        this.#fault[x] = 0;
+        this.#accuse &= ~bit(x);
+        this.#clean[x] = 0;
+        this.#event(c, 'votedOut', x);
+        const fencer = st.rank.find((b) => st.members & bit(b));
+        // Fence only on a majority's accusation, and only one board pulls the reset line. A board
+        // that asked to rejoin has already left the lockstep: it is not fenced.
+        if (fencer === this.self && this.#role === 'member' && this.#joinSeen[x]! < c - 2 * this.cfg.joinRetryCycles) {
+          // Emitted at the next cycle start: the fenced board's select for this cycle, already
+          // counted by its peers' commit, must not vanish before the output stage latches it.
+          this.#fenceNext.push(x);
+        }
+      }
+      if (d.add & bit(x)) {
+        st.members |= bit(x);
+        st.rank = [...st.rank.filter((b) => b !== x), x];
+        if (!live) continue;
+        this.#clean[x] = 0;
+        this.#admit &= ~bit(x);
+        this.#fault[x] = 0;
+        this.#event(c, 'votedIn', x);
+      }
+    }
+    if (d.active !== NONE && st.members & bit(d.active) && st.rank.find((b) => st.members & bit(b)) !== d.active) {
+      st.rank = [d.active, ...st.rank.filter((b) => b !== d.active)];
+      if (live) this.#event(c, 'handover', d.active);
+    }
+    if (live && d.active !== NONE && this.#proposeActive === d.active) this.#proposeActive = NONE;
+  }
+
+  /**
+   * The commit round. Keep my proposal if another board proposed it too; otherwise adopt the
+   * highest-ranked peer proposal I also accept. Two healthy boards propose top(C1) and top(C2)
+   * where C1, C2 differ at most by the faulty board, so at most one of them switches and they
+   * never swap. (An intersection-of-candidates fallback was tried: the faulty board's mask,
+   * held by one side only, made it worse in the swarm.) The candidate mask is still carried in
+   * the proposal for the console and for future rules.
+   */
+  #finalSelect(r: Rec<S>): number {
+    const mine = r.proposal;
+    if (mine === NONE) return NONE;
+    const peers = [...r.proposals].filter(([b, p]) => b !== this.self && p.select !== NONE).map(([, p]) => p);
+    if (peers.some((p) => p.select === mine)) return mine;
+    for (const b of this.#rank) if (r.candidates.includes(b) && peers.some((p) => p.select === b)) return b;
+    return mine;
+  }
+
+  #onCommit(c: number): void {
+    const r = this.#rec(c);
+    if (this.#role === 'member') {
+      const fin = this.#finalSelect(r);
+      this.#fx.push({ kind: 'select', cycle: c, board: fin === NONE ? null : fin });
+      if (fin === this.self) this.stats.cyclesDriven++;
+      const digests: Record<number, number> = {};
+      for (const [b, v] of r.votes) digests[b] = v.digest;
+      this.#recent.push({ cycle: c, digests, majority: r.majority, selected: fin === NONE ? null : fin });
+      if (this.#recent.length > this.cfg.recentVotesMax) this.#recent.shift();
+    }
+    const d = this.#pending;
+    this.#pending = null;
+    if (d) {
+      const before = this.mode;
+      const st = { members: this.#members, rank: this.#rank };
+      this.#apply(d, c, st, true);
+      this.#members = st.members;
+      this.#rank = st.rank;
+      if (this.#proposeActive !== NONE && !(this.#members & bit(this.#proposeActive))) this.#proposeActive = NONE;
+      if (this.#role === 'observer' && this.#members & bit(this.self)) {
+        this.#role = 'member';
+        this.#fault.fill(0);
+      }
+      if (this.#role === 'member' && !(this.#members & bit(this.self))) { this.#demote('votedOut', c); return; }
+      if (!this.#failSafe && popcount(this.#members) < (this.cfg.policy.allowDuplex ? 2 : 3)) {
+        this.#failSafe = true;
+        this.#alarm(c, 'failSafe', undefined, `${popcount(this.#members)} members left; policy allowDuplex=${this.cfg.policy.allowDuplex}`);
+      }
+      if (this.mode !== before) this.#event(c, 'mode', undefined, this.mode);
+    }
+    if (this.#role === 'member') this.#sendSnapshots(c);
+  }
+
+  #sendSnapshots(c: number): void {
+    for (const j of this.#snapshotFor) {
+      this.#snapshotFor.delete(j);
+      if (this.#members & bit(j)) continue;
+      const sender = this.#rank.find((b) => b !== j && this.#members & bit(b));
+      if (sender !== this.self || c - this.#snapSent[j]! < this.cfg.joinRetryCycles) continue;
+      this.#snapSent[j] = c;
+      const stateBytes = this.wl.encode(this.#state!);
+      const all = new Uint8Array(2 + this.cfg.boards + stateBytes.length);
+      all[0] = this.#members;
+      all[1] = this.#failSafe ? 1 : 0;
+      this.#rank.forEach((b, i) => { all[2 + i] = b; });
+      all.set(stateBytes, 2 + this.cfg.boards);
+      const totalCrc = fnv1a32(all);
+      const per = this.cfg.snapshotChunkBytesMax;
+      const count = Math.max(1, Math.ceil(all.length / per));
+      for (let i = 0; i < count; i++) {
+        const bytes = all.slice(i * per, (i + 1) * per);
+        this.#send({ t: 'chunk', from: this.self, to: j, snapCycle: c, index: i, count, totalCrc, chunkCrc: fnv1a32(bytes), bytes }, j);
+      }
+      this.#event(c, 'snapshotSent', j, `${all.length} bytes in ${count} chunks`);
+    }
+  }
+
+  #onChunk(m: ChunkMsg): void {
+    if (m.count > chunksMax || fnv1a32(m.bytes) !== m.chunkCrc) { this.stats.badChunks++; return; }
+    let a = this.#asm;
+    if (!a || a.from !== m.from || a.snapCycle !== m.snapCycle || a.parts.length !== m.count) {
+      a = { from: m.from, snapCycle: m.snapCycle, totalCrc: m.totalCrc, parts: new Array(m.count).fill(undefined) };
+      this.#asm = a;
+    }
+    a.parts[m.index] = m.bytes;
+    if (a.parts.some((p) => p === undefined)) return;
+    this.#asm = null;
+    const len = a.parts.reduce((n, p) => n + p!.length, 0);
+    const all = new Uint8Array(len);
+    let o = 0;
+    for (const p of a.parts) { all.set(p!, o); o += p!.length; }
+    const n = this.cfg.boards;
+    try {
+      if (fnv1a32(all) !== a.totalCrc || all.length < 2 + n) throw new Error('snapshot checksum mismatch');
+      const rank = Array.from(all.subarray(2, 2 + n));
+      if ([...rank].sort().some((b, i) => b !== i)) throw new Error('snapshot rank order invalid');
+      this.#join = { state: this.wl.decode(all.slice(2 + n)), cycle: a.snapCycle, members: all[0]!, rank, failSafe: all[1] === 1 };
+    } catch (e) {
+      this.stats.badChunks++;
+      this.#event(a.snapCycle, 'snapshotBad', m.from, (e as Error).message);
+    }
+  }
+
+  /** Replay the cycles after the snapshot with the agreed inputs carried in member votes. */
+  #catchUp(c: number): void {
+    const js = this.#join;
+    if (!js) return;
+    while (js.cycle < c) {
+      const k = js.cycle + 1;
+      const r = this.#recs.get(k);
+      const votes = r ? this.#memberVotes(r, js.members) : [];
+      const maj = this.#majority(votes);
+      const v = votes.find((u) => u.digest === maj);
+      if (!v || maj === null) {
+        if (c - k > this.cfg.catchupCyclesMax / 2) { this.#join = null; this.#joinSentCycle = -Infinity; }
+        return;
+      }
+      if (!js.failSafe) {
+        const res = this.wl.step(js.state, v.inputs);
+        if (this.#digest(v.inputs, res.outputs, res.state) !== maj) {
+          this.#event(k, 'snapshotBad', v.from, 'replay digest mismatch');
+          this.#join = null;
+          this.#joinSentCycle = -Infinity;
+          return;
+        }
+        js.state = res.state;
+      }
+      js.cycle = k;
+      this.#apply(this.#decide(votes, js.members), k, js, false);
+    }
+    if (js.members & bit(this.self)) return;
+    this.#state = js.state;
+    this.#members = js.members;
+    this.#rank = js.rank;
+    this.#failSafe = js.failSafe;
+    this.#join = null;
+    this.#role = 'observer';
+    this.#event(c, 'observing');
+  }
+
+  #demote(reason: string, c: number): void {
+    this.stats.demotions++;
+    this.#role = 'joining';
+    this.#state = null;
+    this.#join = null;
+    this.#asm = null;
+    this.#pending = null;
+    this.#members = 0;
+    this.#failSafe = false;
+    this.#accuse = 0;
+    this.#admit = 0;
+    this.#noMajStreak = 0;
+    this.#proposeActive = NONE;
+    this.#fault.fill(0);
+    this.#clean.fill(0);
+    this.#joinSentCycle = -Infinity;
+    this.#event(c, 'demoted', this.self, reason);
+  }
+}

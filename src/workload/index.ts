@@ -1,0 +1,2 @@
+export * from './tank.ts';
+export type * from './types.ts';

@@ -1,0 +1,173 @@
+import test, { type ExecutionContext } from 'ava';
+import { simulate, type Fault, type SimOptions, type SimResult } from '../../src/sim/sim.ts';
+import { runReference } from '../../src/sim/plant.ts';
+import { tankWorkload } from '../../src/workload/tank.ts';
+
+/** Run a story; on failure the message names the seed and the first violations. */
+function story(t: ExecutionContext, o: Partial<SimOptions> & { faults: Fault[] }): SimResult {
+  const seed = o.seed ?? 7;
+  const r = simulate({ seed, cycles: 700, log: true, ...o });
+  t.log(`seed ${seed}, cycles ${o.cycles ?? 700}, worst gap ${r.worstGapCycles}, rejoin ${r.worstRejoinCycles}`);
+  return r;
+}
+const clean = (t: ExecutionContext, r: SimResult) =>
+  t.deepEqual(r.violations, [], `seed ${r.seed}: ${JSON.stringify(r.violations.slice(0, 3))}`);
+const events = (r: SimResult, code: string, target?: number) =>
+  r.log.filter((e) => e.code === code && (target === undefined || e.target === target));
+
+test('with no fault, every output equals the fault-free reference run and board 0 drives every cycle', (t) => {
+  const r = story(t, { faults: [], cycles: 500, codec: true });
+  clean(t, r);
+  const ref = runReference(7, 500);
+  t.deepEqual(r.accepted, ref.outputs);
+  t.true(r.driverByCycle.every((d) => d === 0));
+});
+
+test("the active board crashes at cycle 500 and cycle 500's output still arrives from the next board", (t) => {
+  const r = story(t, { faults: [{ kind: 'crash', board: 0, startCycle: 500, endCycle: 501, phase: 0 }] });
+  clean(t, r);
+  t.is(r.driverByCycle[499], 0);
+  t.is(r.driverByCycle[500], 1);
+  t.deepEqual(r.accepted[500], runReference(7, 501).outputs[500]);
+  t.is(r.worstGapCycles, 0);
+  t.is(events(r, 'fence', 0).length, 1, 'exactly one board pulls the reset line');
+  t.true(events(r, 'votedIn', 0).length >= 1, 'the rebooted board is voted back in');
+});
+
+test('the active board dies after presenting its outputs: the others still select it and nothing is lost', (t) => {
+  const r = story(t, { faults: [{ kind: 'crash', board: 0, startCycle: 300, endCycle: 301, phase: 0.4 }], cycles: 450 });
+  clean(t, r);
+  t.is(r.driverByCycle[300], 0);
+  t.is(r.driverByCycle[301], 1);
+});
+
+test('a board hangs for 50 cycles, is voted out, fenced, and reintegrated when it resumes', (t) => {
+  const r = story(t, { faults: [{ kind: 'pause', board: 1, startCycle: 200, endCycle: 250, phase: 0.5 }] });
+  clean(t, r);
+  const out = events(r, 'votedOut', 1);
+  t.true(out.length >= 2 && out.every((e) => e.cycle <= 203), `voted out by both peers within 3 cycles: ${JSON.stringify(out)}`);
+  const fences = events(r, 'fence', 1);
+  t.is(fences.length, 1);
+  t.is(fences[0]!.board, 0, 'the highest-ranked remaining member fences');
+  const back = events(r, 'votedIn', 1);
+  t.true(back.length >= 2, 'both members vote it back in');
+  t.true(back[0]!.cycle < 320, `back at cycle ${back[0]?.cycle}`);
+  t.true(r.cores.every((c) => c.snapshot().members.length === 3));
+});
+
+test('a bit flip in one board\'s state is outvoted the same cycle', (t) => {
+  // Bit 126 is the top exponent bit of the PID integral: the flip changes the next state.
+  const r = story(t, { faults: [{ kind: 'bitflip', board: 2, startCycle: 300, endCycle: 301, phase: 0.1, bit: 126 }], cycles: 500 });
+  clean(t, r);
+  const demoted = r.log.find((e) => e.code === 'demoted' && e.board === 2);
+  t.is(demoted?.cycle, 300);
+  t.is(demoted?.detail, 'outvoted');
+  t.is(events(r, 'fence').length, 0, 'a board that steps down by itself is not fenced');
+  t.true(events(r, 'votedIn', 2).length >= 1);
+});
+
+test('the serial transport between two boards is cut and nothing changes', (t) => {
+  const r = story(t, { faults: [{ kind: 'serialCut', board: 0, peer: 1, startCycle: 0, endCycle: 700 }], codec: true });
+  clean(t, r);
+  t.true(r.driverByCycle.every((d) => d === 0));
+  t.is(r.log.filter((e) => ['votedOut', 'demoted', 'accuse', 'fence'].includes(e.code)).length, 0);
+});
+
+for (const kind of ['partition', 'partitionIn', 'partitionOut'] as const) {
+  test(`a ${kind === 'partition' ? 'partition' : kind === 'partitionIn' ? 'one-way partition (it hears nobody)' : 'one-way partition (nobody hears it)'} isolates the active board and no cycle has two drivers`, (t) => {
+    const r = story(t, { faults: [{ kind, board: 0, startCycle: 300, endCycle: 400, phase: 0.2 }] });
+    clean(t, r);
+    t.is(r.driverByCycle[299], 0);
+    t.is(r.driverByCycle[301], 1);
+    t.is(r.worstGapCycles, 0);
+    t.true(events(r, 'votedOut', 0).length >= 2);
+  });
+}
+
+test('two faults one after another (the second after the first is repaired) are both survived', (t) => {
+  const r = story(t, {
+    faults: [
+      { kind: 'crash', board: 0, startCycle: 150, endCycle: 151, phase: 0.7 },
+      { kind: 'partition', board: 1, startCycle: 350, endCycle: 420, phase: 0.3 },
+    ],
+  });
+  clean(t, r);
+  t.true(events(r, 'votedOut', 0).length >= 2 && events(r, 'votedOut', 1).length >= 2);
+  t.true(events(r, 'votedIn', 0).length >= 2 && events(r, 'votedIn', 1).length >= 2);
+  t.is(r.worstGapCycles, 0);
+});
+
+test('two simultaneous bit flips leave no majority: the rig fails safe, never drives a wrong output', (t) => {
+  const r = story(t, {
+    hypothesis: 'double',
+    cycles: 400,
+    faults: [
+      { kind: 'bitflip', board: 1, startCycle: 200, endCycle: 201, phase: 0.1, bit: 126 },
+      { kind: 'bitflip', board: 2, startCycle: 200, endCycle: 201, phase: 0.1, bit: 125 },
+    ],
+  });
+  clean(t, r);
+  t.true(r.log.some((e) => e.code === 'alarm:failSafe'));
+  const ref = runReference(7, 400).outputs;
+  for (let k = 0; k < 400; k++) {
+    const a = r.accepted[k];
+    if (a !== null && a !== undefined && JSON.stringify(a) !== JSON.stringify(ref[k])) t.deepEqual(a, [...tankWorkload.safeOutputs], `cycle ${k}`);
+  }
+  t.deepEqual(r.accepted[250], [...tankWorkload.safeOutputs]);
+});
+
+test('a handover request moves the active role at a cycle boundary without losing a cycle', (t) => {
+  const r = story(t, { faults: [], cycles: 300, handovers: [{ cycle: 100, board: 0, to: 2 }] });
+  clean(t, r);
+  const first = r.driverByCycle.indexOf(2);
+  t.true(first > 100 && first <= 103, `board 2 drives from cycle ${first}`);
+  t.true(r.driverByCycle.slice(first).every((d) => d === 2));
+  t.is(r.worstGapCycles, 0);
+  t.deepEqual(r.cores[1]!.snapshot().rankOrder[0], 2);
+});
+
+test('a restarted board receives its snapshot in checksummed chunks and is voted back in', (t) => {
+  const r = story(t, {
+    faults: [{ kind: 'restart', board: 2, startCycle: 100, endCycle: 110, phase: 0.5 }],
+    voter: { snapshotChunkBytesMax: 8, cleanCyclesToRejoin: 10 },
+    cycles: 300,
+    codec: true,
+  });
+  clean(t, r);
+  const sent = events(r, 'snapshotSent', 2);
+  t.true(sent.length >= 1);
+  t.regex(sent[0]!.detail ?? '', /in 4 chunks/);
+  const back = events(r, 'votedIn', 2)[0]!;
+  t.true(back.cycle - 110 <= 30, `back ${back.cycle - 110} cycles after the reboot`);
+});
+
+test('mild clock drift on one board is tracked by resync and changes nothing', (t) => {
+  const r = story(t, { faults: [{ kind: 'drift', board: 1, startCycle: 0, endCycle: 700, driftPpm: 1500 }] });
+  clean(t, r);
+  t.is(r.log.filter((e) => ['votedOut', 'demoted', 'fence'].includes(e.code)).length, 0);
+});
+
+test('severe clock drift gets a board voted out, and it comes back once its clock is repaired', (t) => {
+  const r = story(t, { faults: [{ kind: 'drift', board: 2, startCycle: 100, endCycle: 250, driftPpm: 30000 }] });
+  clean(t, r);
+  t.true(events(r, 'votedOut', 2).length >= 2);
+  t.true(r.cores.every((c) => c.snapshot().members.length === 3));
+});
+
+test('a stuck or noisy sensor is masked by mid-value select and raises an alarm, nobody is voted out', (t) => {
+  for (const kind of ['sensorStuck', 'sensorNoisy'] as const) {
+    const r = story(t, { faults: [{ kind, board: 1, startCycle: 100, endCycle: 400 }], cycles: 450 });
+    clean(t, r);
+    t.true(r.log.some((e) => e.code === 'alarm:sensorDisagree'));
+    t.is(r.log.filter((e) => e.code === 'votedOut').length, 0);
+  }
+});
+
+test('the same seed replays exactly', (t) => {
+  const f: Fault[] = [{ kind: 'loss', board: 0, startCycle: 50, endCycle: 150, p: 0.4 }];
+  const a = simulate({ seed: 99, cycles: 300, faults: f, log: true });
+  const b = simulate({ seed: 99, cycles: 300, faults: f, log: true });
+  t.deepEqual(a.driverByCycle, b.driverByCycle);
+  t.deepEqual(a.log, b.log);
+  t.deepEqual(a.violations, []);
+});

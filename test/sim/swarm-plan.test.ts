@@ -1,0 +1,27 @@
+import test from 'ava';
+import { planSeed, reproduceLine, singleKinds } from '../../src/sim/swarm.ts';
+
+test('fault schedules are a pure function of the seed, and every tenth seed is a double fault', (t) => {
+  t.deepEqual(planSeed(4711, 1000), planSeed(4711, 1000));
+  t.is(planSeed(19, 1000).hypothesis, 'double');
+  t.is(planSeed(19, 1000).faults.length, 2);
+  t.is(planSeed(20, 1000).hypothesis, 'single');
+});
+
+test('single-fault schedules leave room for repair and rejoin, and over many seeds use every fault kind', (t) => {
+  const seen = new Set<string>();
+  for (let s = 1; s <= 400; s++) {
+    const p = planSeed(s, 400);
+    if (p.hypothesis === 'double') continue;
+    for (const f of p.faults) {
+      seen.add(f.kind);
+      t.true(f.endCycle + 80 < 400, `seed ${s}: ${JSON.stringify(f)}`);
+    }
+  }
+  t.deepEqual([...seen].sort(), [...singleKinds].sort());
+});
+
+test('a failing seed is reproduced by one command line', (t) => {
+  t.is(reproduceLine(4711, 1000, 1000), 'node --import=tsx src/sim/swarm-cli.ts --seeds 1 --from 4711');
+  t.is(reproduceLine(4711, 400, 1000), 'node --import=tsx src/sim/swarm-cli.ts --seeds 1 --from 4711 --cycles 400');
+});

@@ -1,0 +1,72 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { decodeMsg, encodeMsg, msgTypeOf, type Msg } from '../../src/voter/codec.ts';
+import { MsgType } from '../../src/bus/msgtypes.ts';
+
+const samples: Msg[] = [
+  { t: 'input', from: 1, cycle: 4711, values: [0.5, 1, -0, Number.NaN], offsetsUs: [0, -120, -32768] },
+  {
+    t: 'vote', from: 2, cycle: 99, digest: 0xdeadbeef, role: 1, heardMask: 7, membersMask: 3, accuseMask: 4, admitMask: 0,
+    propose: 255, failSafe: 0, inputs: [0.51, 0], outputs: [0.7001, 1],
+  },
+  { t: 'proposal', from: 0, cycle: 5, select: 1, candMask: 6 },
+  { t: 'join', from: 2, cycle: 1 << 30 },
+  { t: 'chunk', from: 0, to: 2, snapCycle: 77, index: 1, count: 3, totalCrc: 1, chunkCrc: 2, bytes: new Uint8Array([1, 2, 3]) },
+  { t: 'handover', from: 1, cycle: 12, to: 2 },
+];
+
+test('every voter message survives a round trip through its binary payload', (t) => {
+  for (const m of samples) {
+    const d = decodeMsg(encodeMsg(m));
+    t.true(d.ok, m.t);
+    if (d.ok) t.deepEqual(d.msg, m);
+  }
+});
+
+test('payloads carry the frame type numbers of src/bus/msgtypes.ts', (t) => {
+  t.is(encodeMsg(samples[0]!)[0], MsgType.Input);
+  t.is(encodeMsg(samples[1]!)[0], MsgType.OutputVote);
+  t.is(msgTypeOf(samples[2]!), MsgType.Heartbeat);
+  t.is(msgTypeOf(samples[4]!), MsgType.StateChunk);
+});
+
+test('truncated, extended or foreign payloads are rejected with a reason, never thrown', (t) => {
+  for (const m of samples) {
+    const b = encodeMsg(m);
+    for (let n = 0; n < b.length; n++) t.false(decodeMsg(b.subarray(0, n)).ok);
+    const longer = new Uint8Array(b.length + 1);
+    longer.set(b);
+    const r = decodeMsg(longer);
+    t.false(r.ok);
+  }
+  const foreign = decodeMsg(new Uint8Array([MsgType.Ping, 0, 0, 0, 0, 0]));
+  t.false(foreign.ok);
+  if (!foreign.ok) t.regex(foreign.reason, /not a voter message/);
+});
+
+test('random bytes never make the decoder throw (fast-check, fixed seed)', (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      const r = decodeMsg(bytes);
+      return r.ok ? typeof r.msg.t === 'string' : typeof r.reason === 'string';
+    }),
+    { seed: 4711, numRuns: 3000 },
+  );
+  t.is(decodeMsg(new Uint8Array()).ok, false);
+});
+
+test('any vote round-trips (fast-check, fixed seed)', (t) => {
+  const u8 = fc.integer({ min: 0, max: 255 });
+  const vote = fc.record({
+    t: fc.constant('vote' as const), from: fc.integer({ min: 0, max: 7 }), cycle: fc.nat(), digest: fc.nat({ max: 0xffffffff }),
+    role: fc.constantFrom(0 as const, 1 as const), heardMask: u8, membersMask: u8, accuseMask: u8, admitMask: u8, propose: u8,
+    failSafe: fc.constantFrom(0 as const, 1 as const), inputs: fc.array(fc.double(), { maxLength: 8 }), outputs: fc.array(fc.double(), { maxLength: 8 }),
+  });
+  let runs = 0;
+  fc.assert(fc.property(vote, (m) => {
+    runs++;
+    const d = decodeMsg(encodeMsg(m));
+    return d.ok && Object.is(JSON.stringify(d.msg), JSON.stringify(m));
+  }), { seed: 42, numRuns: 1000 });
+  t.is(runs, 1000);
+});
