@@ -62,9 +62,10 @@ export async function runBoard(_options: RunOptions): Promise<number> {
   throw new NotIntegratedError('ftc run');
 }
 
-// INTEGRATION POINT: 3 boards + plant under Supervisor, pty links, UDP, faults, trace, summary.
-export async function runSim(_options: SimOptions): Promise<number> {
-  throw new NotIntegratedError('ftc sim');
+/** `ftc sim`: 3 board processes + the plant under the supervisor, pty links, UDP, faults, trace, summary. */
+export async function runSim(options: SimOptions): Promise<number> {
+  const { runSim: run } = await import('./sim-run.ts');
+  return (await run(options)).code;
 }
 
 /** `ftc doctor`: check a board config and the hardware it names; print each problem with its fix. */

@@ -1,0 +1,151 @@
+/**
+ * The plant process of `ftc sim`: the tank's physics and sensors, and the output stage.
+ *
+ * The output stage models the hardware 2-out-of-3 select relays: board X's outputs for cycle k
+ * reach the actuators only if at least two boards assert select(k) = X. Each board selects at most
+ * one board per cycle, so two boards can never both pass (2 + 2 > 3); `dualDriven` stays a count
+ * of what the plant actually received, as ground truth. Cycle k is closed as soon as it is decided,
+ * or at t0 + (k + 1.5) periods at the latest (then nobody drove it: safe outputs, a lost cycle);
+ * the readings for cycle k + 2 are published when k closes, ahead of that cycle's start.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { openDatagramLink } from '../adapters/real/udp.ts';
+import { Plant } from '../sim/plant.ts';
+import { tankWorkload } from '../workload/tank.ts';
+import { attachToSupervisor, emitEvent } from './child.ts';
+import { monoMs, simPorts, type PlantMsg, type SimChildConfig, SIM_BOARDS } from './sim-protocol.ts';
+
+/** Cycles of select/output records kept ahead of the closing point (late and early datagrams). */
+const pendingCyclesMax = 64;
+
+interface Pending {
+  sel: Map<string, string | null>;
+  out: Map<string, number[]>;
+}
+
+export async function plantMain(cfg: SimChildConfig): Promise<void> {
+  let resolveStart: (t0Ms: number) => void = () => {};
+  const started = new Promise<number>((res) => (resolveStart = res));
+  attachToSupervisor((m) => {
+    if (m.t === 'start' && typeof m.t0Ms === 'number') resolveStart(m.t0Ms);
+  });
+  try {
+    setPriority(-10); // the plant closes cycles on deadlines too (see board-main.ts)
+  } catch {
+    /* not permitted: run at normal priority */
+  }
+  const periodMs = 1000 / cfg.rateHz;
+  const ports = simPorts(cfg.basePort);
+  const plant = new Plant({ seed: cfg.seed });
+  const link = await openDatagramLink({ host: '127.0.0.1', port: ports.plant });
+  const boards = SIM_BOARDS.map((b, i) => ({ name: b, addr: `127.0.0.1:${ports.boardPlant(i)}` }));
+  const pending = new Map<number, Pending>();
+  const outputNames = tankWorkload.outputs.map((o) => o.name);
+  if (cfg.traceFile) writeFileSync(cfg.traceFile, '');
+  let traceBuf = '';
+  let next = 0; // the next cycle to close
+  let lastBoard: string | null = null;
+  let done = false;
+  const stats = { accepted: 0, lost: 0, dualDriven: 0, late: 0 };
+
+  const publish = (cycle: number) => {
+    const values = [...plant.sensorsFor(0, cycle)];
+    const bytes = Buffer.from(JSON.stringify({ t: 'sens', cycle, values } satisfies PlantMsg));
+    for (const b of boards) link.send(bytes, b.addr);
+  };
+  const rec = (cycle: number): Pending => {
+    let p = pending.get(cycle);
+    if (!p) pending.set(cycle, (p = { sel: new Map(), out: new Map() }));
+    return p;
+  };
+
+  link.onMessage((data) => {
+    let m: PlantMsg;
+    try {
+      m = JSON.parse(Buffer.from(data).toString('utf8')) as PlantMsg;
+    } catch {
+      return;
+    }
+    if (m.t === 'sens' || typeof m.cycle !== 'number') return;
+    if (m.cycle < next) {
+      stats.late++;
+      return;
+    }
+    if (m.cycle >= next + pendingCyclesMax) return;
+    const p = rec(m.cycle);
+    if (m.t === 'sel') p.sel.set(m.b, m.sel);
+    else if (m.t === 'out' && !m.safe) p.out.set(m.b, m.outputs);
+    closeDecided();
+  });
+
+  /** The board selected by >= 2 boards for a cycle whose outputs have arrived, if any. */
+  const decided = (p: Pending | undefined): string[] => {
+    if (!p) return [];
+    const votes = new Map<string, number>();
+    for (const s of p.sel.values()) if (s !== null) votes.set(s, (votes.get(s) ?? 0) + 1);
+    return [...votes].filter(([b, n]) => n >= 2 && p.out.has(b)).map(([b]) => b);
+  };
+
+  const close = (cycle: number, drivers: string[]) => {
+    const p = pending.get(cycle);
+    pending.delete(cycle);
+    const tMs = monoMs() - t0Ms;
+    if (drivers.length > 1) stats.dualDriven++;
+    const board = drivers[0];
+    const outputs = board !== undefined ? p!.out.get(board)! : null;
+    if (cycle < cfg.cycles) {
+      for (const d of drivers) {
+        const o = p!.out.get(d)!;
+        traceBuf += JSON.stringify({ cycle, board: d, outputs: Object.fromEntries(outputNames.map((n, i) => [n, o[i]])), tMs: Math.round(tMs * 1000) / 1000 }) + '\n';
+      }
+    }
+    plant.step(outputs);
+    if (board === undefined) {
+      stats.lost++;
+      emitEvent({ kind: 'lost-cycle', cycle });
+    } else {
+      stats.accepted++;
+      if (lastBoard !== null && board !== lastBoard) emitEvent({ kind: 'driver-change', cycle, from: lastBoard, to: board });
+      lastBoard = board;
+    }
+    next = cycle + 1;
+    publish(cycle + 2);
+  };
+
+  function closeDecided(): void {
+    for (;;) {
+      const d = decided(pending.get(next));
+      if (d.length === 0) return;
+      close(next, d);
+    }
+  }
+
+  emitEvent({ kind: 'ready', board: 'plant' });
+  const t0Ms = await started;
+  // The first readings, before cycle 0 starts.
+  publish(0);
+  publish(1);
+  const tick = () => {
+    const now = monoMs();
+    // Re-publish the readings boards need next: a board that (re)started after they were first
+    // sent must not sample stale values.
+    publish(next);
+    publish(next + 1);
+    closeDecided();
+    // Close overdue cycles: nobody drove them in time.
+    while (now >= t0Ms + (next + 1.5) * periodMs) close(next, decided(pending.get(next)));
+    if (traceBuf && cfg.traceFile) {
+      appendFileSync(cfg.traceFile, traceBuf);
+      traceBuf = '';
+    }
+    if (next >= cfg.cycles + 2 && !done) {
+      done = true;
+      emitEvent({ kind: 'plant-done', ...stats, levelM: plant.levelM });
+    }
+    const wake = t0Ms + (next + 1.5) * periodMs;
+    setTimeout(tick, Math.max(1, Math.min(periodMs, wake - now)));
+  };
+  setInterval(() => emitEvent({ kind: 'plant', cycle: next, levelM: Math.round(plant.levelM * 1e4) / 1e4, ...stats }), 250).unref();
+  tick();
+}

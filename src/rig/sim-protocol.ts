@@ -1,0 +1,70 @@
+/**
+ * What the processes of `ftc sim` say to each other, in one place: the port layout on loopback,
+ * the plant's datagrams (simulated sensor wiring, actuator outputs and the 2oo3 select lines) and
+ * the supervisor's control messages to a board (faults that happen inside a process).
+ * Board-to-board traffic is NOT here: it goes through the real frame layer (src/bus).
+ */
+export const SIM_BOARDS = ['b1', 'b2', 'b3'] as const;
+export type SimBoard = (typeof SIM_BOARDS)[number];
+
+/** b1 -> 0 (voter id); the frame layer's source ids are voter id + 1. */
+export function boardIndex(name: string): number {
+  const i = SIM_BOARDS.indexOf(name as SimBoard);
+  if (i < 0) throw new RangeError(`unknown board ${JSON.stringify(name)}; use one of ${SIM_BOARDS.join(', ')}`);
+  return i;
+}
+export const boardName = (index: number): SimBoard => {
+  const n = SIM_BOARDS[index];
+  if (n === undefined) throw new RangeError(`board index ${index} out of range`);
+  return n;
+};
+
+/** Loopback ports from one base: the boards' bus sockets, their plant sockets, and the plant's. */
+export function simPorts(basePort: number) {
+  return {
+    bus: (i: number) => basePort + 1 + i,
+    boardPlant: (i: number) => basePort + 11 + i,
+    plant: basePort + 20,
+  };
+}
+
+/** Everything a sim child needs, passed as JSON in FTC_SIM (the supervisor adds boot/reason). */
+export interface SimChildConfig {
+  seed: number;
+  rateHz: number;
+  /** Cycles in the run: the plant stops recording after this. */
+  cycles: number;
+  basePort: number;
+  runDir: string;
+  logDir: string;
+  /** Per board: the slave pty path of the serial cable to each peer, and its console pty. */
+  serial: Record<string, Record<string, string>>;
+  console: Record<string, string>;
+  /** Hex rig key: the sim uses authenticated frames like a real rig. */
+  keyHex: string;
+  traceFile: string | null;
+  /** Simulated watchdog timeout of each board. */
+  watchdogTimeoutMs: number;
+}
+
+// ---- plant datagrams (JSON; the plant is simulated wiring, not a board-to-board link)
+export type PlantMsg =
+  | { t: 'out'; b: string; cycle: number; outputs: number[]; safe: boolean }
+  | { t: 'sel'; b: string; cycle: number; sel: string | null }
+  | { t: 'sens'; cycle: number; values: number[] };
+
+// ---- supervisor -> board control (JSON lines on the board's stdin)
+export type BoardControl =
+  /** Cycle 0 starts at t0Ms (sent once every process of the rig is up, and to every restarted one). */
+  | { t: 'start'; t0Ms: number }
+  | { t: 'stall'; ms: number }
+  | { t: 'flip'; bit: number }
+  | { t: 'udp-block'; peers: string[] }
+  | { t: 'psu'; rail: 'a' | 'b'; ok: boolean }
+  | { t: 'nic'; slave: string; up: boolean }
+  | { t: 'handover'; to?: string };
+
+/** CLOCK_MONOTONIC in ms: comparable between the processes of one machine (performance.now is not). */
+export function monoMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

@@ -1,0 +1,308 @@
+/**
+ * `ftc sim`: three board processes and a plant process on one machine (ring 3).
+ *
+ * Real parts wherever a board would have them: each board is an OS process (kill -9 is a real
+ * crash, SIGSTOP a real hang), each pair of boards is joined by a null-modem cable of two real
+ * pseudo-terminals opened through serialport's native binding, "Ethernet" is UDP on loopback,
+ * and every frame is authenticated. Simulated: GPIO (power-good, select lines), the plant, and
+ * the watchdog's reset, which restarts the process. This process relays the pty cables (which is
+ * where serial cuts and bit errors are injected), schedules the faults, pulls the reset line of a
+ * fenced board, draws the dashboard and computes the summary from the plant's own trace.
+ */
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PtyCable } from '../adapters/sim/pty-cable.ts';
+import { writeConsolePath } from '../console/client.ts';
+import { Prng } from '../sim/prng.ts';
+import { runReference } from '../sim/plant.ts';
+import { tankWorkload } from '../workload/tank.ts';
+import type { SimOptions } from './actions.ts';
+import { addGap, dashboardWanted, emptyGapHistogram, startDashboard, type DashboardFault, type DashboardState } from './dashboard.ts';
+import { formatFaultSpec, type FaultSpec } from './faultspec.ts';
+import { SIM_BOARDS, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
+import { summarize, parseTrace, type Summary } from './summary.ts';
+import { Supervisor } from './supervisor.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Cycle 0 starts this long after the last process of the rig said it was ready. */
+const startDelayMs = 500;
+/** Processes that are not ready by then: the run is abandoned with a clear message. */
+const readyTimeoutMs = 60_000;
+/** Simulated watchdog timeout: also how long a kill -9'd board stays dark before its WDT resets it. */
+const watchdogTimeoutMs = 1000;
+/** Events kept for the summary and the dashboard. */
+const eventsKeptMax = 100_000;
+
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 400) * 100;
+    const ports = simPorts(base);
+    const wanted = [0, 1, 2].flatMap((i) => [ports.bus(i), ports.boardPlant(i)]).concat(ports.plant);
+    const ok = await Promise.all(wanted.map((p) => new Promise<boolean>((res) => {
+      const s = createSocket('udp4');
+      s.once('error', () => { s.close(); res(false); });
+      s.bind(p, '127.0.0.1', () => { s.close(); res(true); });
+    })));
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error('no free block of UDP ports on 127.0.0.1 (tried 20)');
+}
+
+interface BoardView {
+  role: string; mode: string; cycle: number; active: string | null; members: string[]; boot: number;
+  psu: string; nic: string; health: string;
+  links: Array<{ peer: string; medium: string; state: string; lossPct: number }>;
+  lastVote: { cycle: number; outcome: string; dissent: string[]; missing: string[] } | null;
+}
+
+export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.stdout): Promise<{ code: number; summary: Summary }> {
+  const periodMs = 1000 / o.rateHz;
+  const cycles = Math.floor(o.durationMs / periodMs);
+  mkdirSync(o.runDir, { recursive: true });
+  mkdirSync(o.logDir, { recursive: true });
+  const traceFile = resolve(o.traceFile ?? join(o.runDir, 'trace.jsonl'));
+  const basePort = await freeBasePort();
+
+  // ---- cables: one per pair of boards, one per board for its console
+  const cables = new Map<string, PtyCable>();
+  const serial: Record<string, Record<string, string>> = Object.fromEntries(SIM_BOARDS.map((b) => [b, {}]));
+  for (let i = 0; i < SIM_BOARDS.length; i++) {
+    for (let j = i + 1; j < SIM_BOARDS.length; j++) {
+      const a = SIM_BOARDS[i]!, b = SIM_BOARDS[j]!;
+      const cable = await PtyCable.open();
+      cables.set(`${a}-${b}`, cable);
+      serial[a]![b] = cable.pathA;
+      serial[b]![a] = cable.pathB;
+    }
+  }
+  const consoles: Record<string, string> = {};
+  const consoleCables: PtyCable[] = [];
+  for (const b of SIM_BOARDS) {
+    const cable = await PtyCable.open();
+    consoleCables.push(cable);
+    consoles[b] = cable.pathA;
+    writeConsolePath(o.runDir, b, cable.pathB);
+  }
+  const cableOf = (a: string, b: string) => cables.get(a < b ? `${a}-${b}` : `${b}-${a}`);
+
+  let t0Ms = Infinity;
+  const ready = new Set<string>();
+  let allReady: () => void = () => {};
+  const readyPromise = new Promise<void>((res) => (allReady = res));
+  const childCfg: SimChildConfig = {
+    seed: o.seed, rateHz: o.rateHz, cycles, basePort, runDir: resolve(o.runDir), logDir: resolve(o.logDir),
+    serial, console: consoles, keyHex: randomBytes(32).toString('hex'), traceFile, watchdogTimeoutMs,
+  };
+
+  // ---- what the children say
+  const events: Array<Record<string, unknown>> = [];
+  const views = new Map<string, BoardView>();
+  const plantView = { cycle: 0, lost: 0, dualDriven: 0, accepted: 0, done: false, levelM: 0 };
+  const gapHistogram = emptyGapHistogram([periodMs * 1.5, periodMs * 2.5, periodMs * 5, 100, 250, 500, 1000]);
+  let lastDriverChangeMs = 0;
+  const fenced = new Map<string, number>();
+  const emit = (ev: Record<string, unknown>) => {
+    if (events.length < eventsKeptMax) events.push(ev);
+    if (o.json) out.write(JSON.stringify(ev) + '\n');
+  };
+  const sup = new Supervisor(
+    ['plant', ...SIM_BOARDS].map((name) => ({
+      name,
+      command: process.execPath,
+      args: ['--import', 'tsx', join(repoRoot, 'src/rig/sim-child.ts')],
+      cwd: repoRoot,
+      env: { FTC_SIM: JSON.stringify(childCfg) },
+    })),
+    {
+      restartDelayMs: 200,
+      exitOnSignal: true,
+      onEvent: (name, ev) => {
+        if (ev.kind === 'status') {
+          views.set(name, ev as unknown as BoardView);
+          return;
+        }
+        if (ev.kind === 'plant') {
+          Object.assign(plantView, { cycle: ev.cycle, lost: ev.lost, dualDriven: ev.dualDriven, accepted: ev.accepted, levelM: ev.levelM });
+          return;
+        }
+        if (ev.kind === 'plant-done') plantView.done = true;
+        if (ev.kind === 'ready') {
+          // A restarted board learns the rig's time base like the first time.
+          if (Number.isFinite(t0Ms)) sup.send(name, { t: 'start', t0Ms } satisfies BoardControl);
+          else if (ready.add(name).size === SIM_BOARDS.length + 1) allReady();
+        }
+        if (ev.kind === 'driver-change') {
+          const now = monoMs();
+          if (lastDriverChangeMs) addGap(gapHistogram, now - lastDriverChangeMs);
+          lastDriverChangeMs = now;
+        }
+        if (ev.kind === 'fence' && typeof ev.target === 'string') {
+          // The fenced board's reset line: pulled once per fencing (several boards may report it).
+          const last = fenced.get(ev.target) ?? -Infinity;
+          if (monoMs() - last > 2 * watchdogTimeoutMs) {
+            fenced.set(ev.target, monoMs());
+            emit({ kind: 'reset-line', board: ev.target, by: name, tMs: Math.round(monoMs() - t0Ms) });
+            sup.restart(ev.target);
+          }
+        }
+        emit({ board: name, ...ev });
+      },
+      onOutput: (name, line, stream) => {
+        if (stream === 'stderr') emit({ kind: 'stderr', board: name, line });
+      },
+      onLifecycle: (ev) => emit({ ...ev, kind: `process-${ev.kind}`, child: ev.name }),
+    },
+  );
+
+  // ---- faults
+  const prng = new Prng(o.seed ^ 0x5eed);
+  const faultView: DashboardFault[] = o.faults.map((f) => ({ atMs: f.atMs, spec: formatFaultSpec(f), state: 'pending' }));
+  const udpBlocks = new Map<string, Map<string, number>>(SIM_BOARDS.map((b) => [b, new Map()]));
+  const blockUdp = (a: string, b: string, on: boolean) => {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      const m = udpBlocks.get(x)!;
+      m.set(y, (m.get(y) ?? 0) + (on ? 1 : -1));
+      sup.send(x, { t: 'udp-block', peers: [...m].filter(([, n]) => n > 0).map(([p]) => p) } satisfies BoardControl);
+    }
+  };
+  const serialCuts = new Map<string, number>();
+  const cutSerial = (a: string, b: string, on: boolean) => {
+    const k = a < b ? `${a}-${b}` : `${b}-${a}`;
+    const n = (serialCuts.get(k) ?? 0) + (on ? 1 : -1);
+    serialCuts.set(k, n);
+    cableOf(a, b)?.cut(n > 0);
+  };
+  const activeBoard = (): string => {
+    for (const v of views.values()) if (v.active && v.role === 'member') return v.active;
+    return 'b1';
+  };
+  const boardOf = (ref: string) => (ref === 'active' ? activeBoard() : ref);
+  const timers: NodeJS.Timeout[] = [];
+  const at = (ms: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, t0Ms + ms - monoMs())));
+  const apply = (f: FaultSpec, i: number) => {
+    const view = faultView[i]!;
+    const forMs = 'forMs' in f ? f.forMs : null;
+    const end = (fn: () => void) => {
+      if (forMs !== null) at(f.atMs + forMs, () => { fn(); view.state = 'cleared'; emit({ kind: 'fault-end', spec: view.spec }); });
+    };
+    at(f.atMs, () => {
+      view.state = forMs === null && f.kind !== 'cut' && f.kind !== 'corrupt' && f.kind !== 'partition' && f.kind !== 'psu' && f.kind !== 'nic' ? 'cleared' : 'active';
+      switch (f.kind) {
+        case 'kill': {
+          const b = boardOf(f.board);
+          view.spec = `kill:${b}`;
+          sup.kill(b);
+          // A crashed board stops feeding its hardware watchdog, which resets it.
+          at(f.atMs + watchdogTimeoutMs, () => sup.restart(b));
+          break;
+        }
+        case 'restart': sup.restart(boardOf(f.board)); break;
+        case 'hang': sup.hang(boardOf(f.board), forMs); break;
+        case 'stall': sup.send(boardOf(f.board), { t: 'stall', ms: forMs ?? 2000 } satisfies BoardControl); break;
+        case 'flip': sup.send(boardOf(f.board), { t: 'flip', bit: prng.int(1 << 16) } satisfies BoardControl); break;
+        case 'cut':
+          if (f.medium === 'serial') { cutSerial(f.a, f.b, true); end(() => cutSerial(f.a, f.b, false)); }
+          else { blockUdp(f.a, f.b, true); end(() => blockUdp(f.a, f.b, false)); }
+          break;
+        case 'corrupt': {
+          const cable = cableOf(f.a, f.b);
+          cable?.setBitErrorRate(f.bitErrorRate, o.seed);
+          end(() => cable?.setBitErrorRate(0, o.seed));
+          break;
+        }
+        case 'partition': {
+          const pairs: Array<[string, string]> = [];
+          for (let g = 0; g < f.groups.length; g++) for (let h = g + 1; h < f.groups.length; h++) for (const a of f.groups[g]!) for (const b of f.groups[h]!) pairs.push([a, b]);
+          for (const [a, b] of pairs) { cutSerial(a, b, true); blockUdp(a, b, true); }
+          end(() => { for (const [a, b] of pairs) { cutSerial(a, b, false); blockUdp(a, b, false); } });
+          break;
+        }
+        case 'psu': {
+          const b = boardOf(f.board);
+          sup.send(b, { t: 'psu', rail: f.supply, ok: false } satisfies BoardControl);
+          end(() => sup.send(b, { t: 'psu', rail: f.supply, ok: true } satisfies BoardControl));
+          break;
+        }
+        case 'nic': {
+          const b = boardOf(f.board);
+          sup.send(b, { t: 'nic', slave: f.iface, up: false } satisfies BoardControl);
+          end(() => sup.send(b, { t: 'nic', slave: f.iface, up: true } satisfies BoardControl));
+          break;
+        }
+      }
+      emit({ kind: 'fault', spec: view.spec, tMs: Math.round(monoMs() - t0Ms) });
+    });
+  };
+
+  // ---- dashboard
+  const dashState = (): DashboardState => {
+    const anyView = [...views.values()].find((v) => v.role === 'member') ?? [...views.values()][0];
+    const linkState = (a: string, b: string, medium: 'serial' | 'udp') => {
+      if (medium === 'serial' && (serialCuts.get(a < b ? `${a}-${b}` : `${b}-${a}`) ?? 0) > 0) return { state: 'cut' as const, lossPct: 100 };
+      const l = views.get(a)?.links.find((x) => x.peer === b && x.medium === medium);
+      return { state: (l?.state ?? 'down') as 'up' | 'down' | 'degraded', lossPct: l?.lossPct ?? null };
+    };
+    return {
+      elapsedMs: Math.max(0, monoMs() - t0Ms), durationMs: o.durationMs, seed: o.seed, rateHz: o.rateHz,
+      cycle: plantView.cycle, activeBoard: anyView?.active ?? null, mode: anyView?.mode ?? '-', members: anyView?.members ?? [], epoch: 0,
+      boards: SIM_BOARDS.map((b) => {
+        const v = views.get(b);
+        const st = sup.status(b);
+        const role = !st.running ? 'down' : !v ? 'joining' : v.role !== 'member' ? 'joining' : v.active === b ? 'active' : 'standby';
+        return { board: b, role, state: st.running ? (v ? `${v.role} ${v.health}` : 'booting') : 'down', boot: st.boot, psu: [{ name: 'a', ok: v?.psu !== 'degraded' }, { name: 'b', ok: v?.psu !== 'degraded' }], nics: [{ name: 'bond0', up: v?.nic !== 'degraded' && v?.nic !== 'down' }] };
+      }),
+      links: [['b1', 'b2'], ['b1', 'b3'], ['b2', 'b3']].map(([a, b]) => ({ a: a!, b: b!, serial: linkState(a!, b!, 'serial'), udp: linkState(a!, b!, 'udp') })),
+      votes: [...views.values()].map((v) => v.lastVote).filter((v): v is NonNullable<typeof v> => v !== null).slice(-1).map((v) => ({ cycle: v.cycle, outcome: v.outcome, dissent: v.dissent, missing: v.missing })),
+      faults: faultView,
+      gapHistogram,
+      totals: { lostCycles: plantView.lost, wrongOutputs: 0, dualDriven: plantView.dualDriven, failovers: events.filter((e) => e.kind === 'failover').length, maxGapMs: 0 },
+    };
+  };
+
+  sup.start();
+  if (!o.json) out.write(`ftc sim: starting 3 boards and the plant (seed ${o.seed}, ${o.rateHz} Hz)...\n`);
+  const readyTimer = setTimeout(() => allReady(), readyTimeoutMs);
+  await readyPromise;
+  clearTimeout(readyTimer);
+  if (ready.size < SIM_BOARDS.length + 1) {
+    await sup.stop();
+    for (const c of [...cables.values(), ...consoleCables]) await c.close();
+    throw new Error(`ftc sim: ${['plant', ...SIM_BOARDS].filter((n) => !ready.has(n)).join(', ')} did not start within ${readyTimeoutMs / 1000} s (see the stderr lines above)`);
+  }
+  t0Ms = monoMs() + startDelayMs;
+  for (const n of ready) sup.send(n, { t: 'start', t0Ms } satisfies BoardControl);
+  o.faults.forEach(apply);
+  const dash = !o.json && dashboardWanted(out, o.dashboard) ? startDashboard(dashState, { intervalMs: 250 }) : null;
+  if (!dash && !o.json) {
+    out.write(`ftc sim: seed ${o.seed}, ${o.rateHz} Hz, ${cycles} cycles (${o.durationMs / 1000} s), ${o.faults.length} fault(s); starting in ${startDelayMs / 1000} s\n`);
+    for (const b of SIM_BOARDS) out.write(`  ${b} console: ${consoles[b] ? join(o.runDir, `${b}.console`) : '-'} (ftc console ${b} --run-dir ${o.runDir})\n`);
+  }
+
+  // ---- run until the plant has closed the last cycle
+  const deadline = t0Ms + o.durationMs + 3000;
+  await new Promise<void>((res) => {
+    const poll = setInterval(() => {
+      if (plantView.done || monoMs() > deadline) { clearInterval(poll); res(); }
+    }, 50);
+  });
+  for (const t of timers) clearTimeout(t);
+  dash?.stop();
+  await sup.stop();
+  for (const c of [...cables.values(), ...consoleCables]) await c.close();
+
+  // ---- the summary, from the plant's own trace against the fault-free reference
+  const trace = existsSync(traceFile) ? parseTrace(readFileSync(traceFile, 'utf8')).records : [];
+  const ref = runReference(o.seed, cycles);
+  const names = tankWorkload.outputs.map((x) => x.name);
+  const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
+  const summary = summarize({ trace, reference, events, periodMs });
+  if (o.json) out.write(JSON.stringify(summary) + '\n');
+  else {
+    out.write(`\n${JSON.stringify(summary)}\n`);
+    out.write(`trace: ${traceFile}\nevent logs: ${resolve(o.logDir)}/ (one JSON Lines file per board)\n`);
+  }
+  return { code: summary.dualDriven > 0 || summary.wrongOutputs > 0 ? 1 : 0, summary };
+}

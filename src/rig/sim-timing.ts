@@ -1,0 +1,29 @@
+import type { VoterConfig } from '../voter/config.ts';
+
+/**
+ * The voter's timing assumptions for boards that are OS processes on one 2-core machine, talking
+ * over ptys and loopback UDP. Measured here (FACTS.md, test/adapters): a 32-byte frame crosses a
+ * pty in ~0.2-0.4 ms median, 2-3 ms p99, and a setTimeout loop is 3-8 ms late at p99 when both
+ * cores are busy. So the delay bound is taken as a fixed 8% of the period but never under 3 ms,
+ * which is why the simulator defaults to 20 Hz rather than the 100 Hz a board can do with a
+ * dedicated core (see `npm run bench` for the highest rate that keeps deadlines here).
+ */
+export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
+  const phaseMs = periodMs * 0.25;
+  const msgDelayMaxMs = Math.max(3, periodMs * 0.08);
+  // Every sim process reads the same CLOCK_MONOTONIC, so real skew is nil; what the voter measures
+  // as skew is delivery jitter (timer lateness on a busy machine), a few ms.
+  const clockSkewMaxMs = Math.min(4, phaseMs * 0.3);
+  return {
+    periodMs,
+    inputDeadlineFrac: 0.3,
+    voteDeadlineFrac: 0.6,
+    commitDeadlineFrac: 0.85,
+    msgDelayMaxMs,
+    msgDelayNominalMs: 0.4,
+    clockSkewMaxMs,
+    // A phase run later than this missed its sync point (the board steps down and rejoins).
+    lateMaxMs: phaseMs * 0.9,
+    cleanCyclesToRejoin: 20,
+  };
+}
