@@ -85,14 +85,16 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
   program
     .command('run')
     .description('run this board from its config (on a real board)')
-    .requiredOption('-c, --config <file>', 'board config file (YAML)')
-    .action(async (o: { config: string }) => done(await runBoard({ configPath: o.config })));
+    .requiredOption('-c, --config <file>', 'board config file (YAML), e.g. hw/examples/b1.yaml')
+    .option('--plant <host:port>', "where the workload's field I/O is served over UDP (the plant model on a lab PC)")
+    .addHelpText('after', '\nThe config is checked first: every problem is printed with its field and fix, exit 2, nothing started.\nRun `ftc doctor --config <file>` to check the board (GPIO, I²C, UARTs, watchdog, permissions).')
+    .action(async (o: { config: string; plant?: string }) => done(await runBoard({ configPath: o.config, plant: o.plant ?? null })));
 
   program
     .command('sim')
     .description('simulate the rig: three board processes and a plant, wired by pty serial links and UDP')
     .option('--seed <n>', 'seed of the workload and of every random fault', intOption('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--rate-hz <n>', 'control cycles per second', intOption('--rate-hz', 1, RATE_HZ_MAX), 100)
+    .option('--rate-hz <n>', 'control cycles per second (processes on one 2-core machine: 20 keeps every deadline; see npm run bench)', intOption('--rate-hz', 1, RATE_HZ_MAX), 20)
     .addOption(new Option('--duration <d>', 'how long to run, e.g. 20s, 1.5m').argParser(durationOption).default(20_000, '20s'))
     .addOption(new Option('--fault <spec>', 'inject a fault (repeatable); see below').argParser(collectFault).default([], 'none'))
     .option('--trace <file>', "write the plant's record (JSON Lines: cycle, board, outputs): the ground truth")
@@ -100,7 +102,6 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
     .option('--no-dashboard', 'no live dashboard (it is only shown on a terminal anyway)')
     .option('--log-dir <dir>', 'directory of the per-board event logs', LOG_DIR_DEFAULT)
     .option('--run-dir <dir>', 'where each board console pty path is written (for `ftc console b1`)', RUN_DIR_DEFAULT)
-    .option('-c, --config <file>', 'rig config (YAML); default: built-in simulator settings')
     .addHelpText('after', FAULT_HELP)
     .action(async (o: {
       seed: number; rateHz: number; duration: number; fault: string[]; trace?: string; json?: boolean;
@@ -117,7 +118,6 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
         dashboard: o.dashboard && o.json !== true,
         logDir: o.logDir,
         runDir: o.runDir,
-        configPath: o.config ?? null,
       }));
     });
 

@@ -25,6 +25,7 @@ export class UsageError extends Error {
 
 export interface RunOptions {
   configPath: string;
+  plant: string | null;
 }
 
 export interface SimOptions {
@@ -43,8 +44,6 @@ export interface SimOptions {
   logDir: string;
   /** Where each board's console pty path is written (writeConsolePath) for `ftc console b1`. */
   runDir: string;
-  /** Optional rig config; null = built-in simulator defaults. */
-  configPath: string | null;
 }
 
 export interface DoctorOptions {
@@ -57,9 +56,19 @@ export interface DemoOptions {
   runDir: string;
 }
 
-// INTEGRATION POINT: start this board from its config (adapters, voter, watchdog, console).
-export async function runBoard(_options: RunOptions): Promise<number> {
-  throw new NotIntegratedError('ftc run');
+/** `ftc run`: this board from its config with the real adapters; runs until killed. */
+export async function runBoard(options: RunOptions): Promise<number> {
+  const { runBoard: run, RunError } = await import('../shell/run-board.ts');
+  try {
+    await run(options);
+  } catch (e) {
+    if (e instanceof RunError) {
+      process.stderr.write(`ftc run: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  return new Promise<number>(() => {}); // the board runs until it is stopped or reset
 }
 
 /** `ftc sim`: 3 board processes + the plant under the supervisor, pty links, UDP, faults, trace, summary. */

@@ -1,14 +1,10 @@
 /**
- * One board of `ftc sim`, as a real OS process (ring 3: the shell). It wires the same pieces a
- * board on the bench uses — the voter core, the frame layer over real ptys (serialport's native
- * binding) and UDP, the supervision gate and a watchdog, PSU/NIC monitors, the event log and the
- * serial console — to simulated GPIO, a simulated watchdog that really resets the process, and the
- * plant process (sensors in, outputs and select lines out).
- *
- * The tick loop reads the clock once per tick, steps the LinkSet and the core with that time,
- * carries out the core's effects, then runs the watchdog service. It sleeps until the core's next
- * phase deadline (at most `tickMaxMs`), so a stalled event loop shows up as missed deadlines and
- * a starved watchdog, exactly as on a board.
+ * One board of `ftc sim`, as a real OS process: the board shell (src/shell/board.ts) with the
+ * simulator's parts. Real: the frame layer over real ptys (serialport's native binding) and UDP,
+ * authenticated; the supervision gate; the event log; the console on a pty; johnny-five driving
+ * the status LED, select relays, alarm and maintenance button. Simulated: GPIO (SimGpioChip),
+ * the watchdog (it really resets: the process exits 86 and the supervisor restarts it), the
+ * bond's /proc file, and the plant (sensors in, outputs and select lines out, over UDP).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -19,34 +15,22 @@ import { SimGpioChip } from '../adapters/sim/gpio.ts';
 import { createHmacSha256 } from '../bus/auth-node.ts';
 import { FrameCodec } from '../bus/frame.ts';
 import { LinkSet, SerialTransport, UdpTransport, type Transport } from '../bus/linkset.ts';
-import type { ConsoleBackend, FaultInfo, LinkInfo, MemberInfo, VoteInfo } from '../console/backend.ts';
-import { verifyPassword as verifyConsolePassword } from '../console/password.ts';
-import { serveConsole } from '../console/server.ts';
 import { EventLog } from '../eventlog/eventlog.ts';
-import type { DatagramLink, SerialLink } from '../ports/serial.ts';
+import { startPeripherals, type Peripherals } from '../peripherals/peripherals.ts';
 import type { Clock } from '../ports/clock.ts';
-import { decodeMsg, encodeMsg, msgTypeOf } from '../voter/codec.ts';
-import { makeVoterConfig } from '../voter/config.ts';
-import { BoardCore, type Effect, type Inbound } from '../voter/core.ts';
-import { Supervisor as TaskSupervisor } from '../watchdog/core-supervisor.ts';
-import { EventLoopMonitor, eventLoopDelayMeasurement, heapSample, heapUsedMeasurement } from '../watchdog/event-loop-monitor.ts';
-import { NicMonitor } from '../watchdog/nic-monitor.ts';
-import { PsuMonitor } from '../watchdog/psu-monitor.ts';
+import type { DatagramLink } from '../ports/serial.ts';
+import { BoardController, tickMaxMs } from '../shell/board.ts';
+import { UdpPlantIo } from '../shell/plant-io.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
-import { WatchdogService } from '../watchdog/watchdog-service.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
 import { simVoterTiming } from './sim-timing.ts';
-import { SIM_BOARDS, boardIndex, boardName, monoMs, simPorts, type BoardControl, type PlantMsg, type SimChildConfig } from './sim-protocol.ts';
+import { SIM_BOARDS, boardIndex, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
 
-/** Longest sleep between ticks: pings, link up/down and the watchdog feed need a regular step. */
-const tickMaxMs = 20;
-/** Sensor readings kept (by cycle): a few cycles ahead and behind. */
-const readingsKeptMax = 16;
 /** Status lines to the supervisor (dashboard), per second. */
 const statusPeriodMs = 200;
-/** Simulated power-good inputs (sim GPIO pin numbers), active low like open-drain PG outputs. */
-const pgoodPins = { a: 5, b: 6 } as const;
+/** Simulated pins: power-good inputs (active low, like open-drain PG outputs) and the j5 parts. */
+export const simPins = { pgoodA: 5, pgoodB: 6, roleLed: 10, faultLed: 11, alarm: 12, button: 13, select: { b1: 20, b2: 21, b3: 22 } } as const;
 
 const monoClock: Clock = { nowMs: monoMs };
 
@@ -69,31 +53,21 @@ class BlockableDatagramLink implements DatagramLink {
   close() { return this.inner.close(); }
 }
 
-function bondingText(slaves: Record<string, boolean>): string {
+/** /proc/net/bonding/<bond> as the kernel writes it for an active-backup bond (for NicMonitor). */
+export function bondingText(slaves: Record<string, boolean>): string {
   const names = Object.keys(slaves);
   const active = names.find((n) => slaves[n]) ?? 'None';
-  const anyUp = names.some((n) => slaves[n]);
   return [
-    'Ethernet Channel Bonding Driver: v6.1.0-sim',
-    '',
+    'Ethernet Channel Bonding Driver: v6.1.0-sim', '',
     'Bonding Mode: fault-tolerance (active-backup)',
     `Primary Slave: ${names[0]} (primary_reselect always)`,
     `Currently Active Slave: ${active}`,
-    `MII Status: ${anyUp ? 'up' : 'down'}`,
-    'MII Polling Interval (ms): 100',
-    'Up Delay (ms): 0',
-    'Down Delay (ms): 0',
-    'Peer Notification Delay (ms): 0',
-    '',
+    `MII Status: ${names.some((n) => slaves[n]) ? 'up' : 'down'}`,
+    'MII Polling Interval (ms): 100', 'Up Delay (ms): 0', 'Down Delay (ms): 0', 'Peer Notification Delay (ms): 0', '',
     ...names.flatMap((n, i) => [
-      `Slave Interface: ${n}`,
-      `MII Status: ${slaves[n] ? 'up' : 'down'}`,
-      `Speed: ${slaves[n] ? '1000 Mbps' : 'Unknown'}`,
-      `Duplex: ${slaves[n] ? 'full' : 'Unknown'}`,
-      `Link Failure Count: ${slaves[n] ? 0 : 1}`,
-      `Permanent HW addr: dc:a6:32:00:00:0${i}`,
-      'Slave queue ID: 0',
-      '',
+      `Slave Interface: ${n}`, `MII Status: ${slaves[n] ? 'up' : 'down'}`, `Speed: ${slaves[n] ? '1000 Mbps' : 'Unknown'}`,
+      `Duplex: ${slaves[n] ? 'full' : 'Unknown'}`, `Link Failure Count: ${slaves[n] ? 0 : 1}`, `Permanent HW addr: dc:a6:32:00:00:0${i}`,
+      'Slave queue ID: 0', '',
     ]),
   ].join('\n');
 }
@@ -117,13 +91,6 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   const self = env.name ?? 'b1';
   const selfIdx = boardIndex(self);
   const ports = simPorts(cfg.basePort);
-  const startMs = monoMs();
-  const faults: FaultInfo[] = [];
-  const faultsMax = 64;
-  const noteFault = (f: FaultInfo) => {
-    faults.push(f);
-    if (faults.length > faultsMax) faults.shift();
-  };
 
   // ---- event log: every event also goes to the supervisor (ftc sim --json reads the same events)
   const log = new EventLog({ dir: cfg.logDir, board: self, boot: env.boot, clock: monoClock });
@@ -141,10 +108,8 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   });
 
   // ---- links: a pty to each peer (serialport's real binding) + one UDP socket, redundantly
-  const key = Buffer.from(cfg.keyHex, 'hex');
-  const codec = new FrameCodec({ mode: 'hmac', key, mac: createHmacSha256() });
+  const codec = new FrameCodec({ mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() });
   const udp = new BlockableDatagramLink(await openDatagramLink({ host: '127.0.0.1', port: ports.bus(selfIdx) }));
-  const serialLinks: SerialLink[] = [];
   const peers = [];
   for (const peer of SIM_BOARDS) {
     if (peer === self) continue;
@@ -153,9 +118,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     const path = cfg.serial[self]?.[peer];
     if (path) {
       try {
-        const link = await openSerialLink({ path });
-        serialLinks.push(link);
-        transports.push(new SerialTransport({ peerId: pi + 1, link, name: `serial:${peer}` }));
+        transports.push(new SerialTransport({ peerId: pi + 1, link: await openSerialLink({ path }), name: `serial:${peer}` }));
       } catch (e) {
         log.append('link-error', { peer, medium: 'serial', error: (e as Error).message });
       }
@@ -164,53 +127,12 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     peers.push({ id: pi + 1, transports });
   }
   const links = new LinkSet({ selfId: selfIdx + 1, epoch: env.boot, codec, peers, clock: monoClock, downAfterMs: 300, pingIntervalMs: 100 });
-  links.onLinkChange((peerId, transport, up) => log.append(up ? 'link-up' : 'link-down', { peer: boardName(peerId - 1), transport }));
 
-  // ---- the voter core, once the supervisor has said when cycle 0 starts
-  emitEvent({ kind: 'ready', board: self });
-  const t0Ms = await started;
-  const periodMs = 1000 / cfg.rateHz;
-  const core = new BoardCore(
-    makeVoterConfig({
-      self: selfIdx,
-      ...simVoterTiming(periodMs),
-      epochStartMs: t0Ms,
-      startAs: env.boot > 1 ? 'joining' : 'member',
-    }),
-    tankWorkload,
-  );
-
-  // ---- the plant: sensor readings in, outputs and select lines out
-  const plantIo = await openDatagramLink({ host: '127.0.0.1', port: ports.boardPlant(selfIdx) });
-  const plantAddr = `127.0.0.1:${ports.plant}`;
-  const readings = new Map<number, readonly number[]>();
-  let lastReading: readonly number[] = [0, 0];
-  plantIo.onMessage((data) => {
-    try {
-      const m = JSON.parse(Buffer.from(data).toString('utf8')) as PlantMsg;
-      if (m.t !== 'sens') return;
-      readings.set(m.cycle, m.values);
-      if (readings.size > readingsKeptMax) readings.delete(Math.min(...readings.keys()));
-    } catch {
-      /* not a plant datagram */
-    }
-  });
-  const toPlant = (m: PlantMsg) => plantIo.send(Buffer.from(JSON.stringify(m)), plantAddr);
-  let stuckSensor = false;
-  const local = {
-    sensors: (cycle: number): readonly number[] => {
-      const r = readings.get(cycle);
-      if (r && !stuckSensor) lastReading = r;
-      return lastReading;
-    },
-    health: 'ok' as 'ok' | 'degraded',
-  };
-
-  // ---- board health: PSU power-good lines on simulated GPIO, the bond from a simulated /proc
+  // ---- simulated GPIO: power-good lines (good = low), the bond file, johnny-five parts
   const gpio = new SimGpioChip({ clock: monoClock, name: `${self}-gpio` });
-  gpio.drive(pgoodPins.a, 0); // active low: 0 = power good
-  gpio.drive(pgoodPins.b, 0);
-  const psu = new PsuMonitor(gpio, { rails: [{ name: 'a', powerGoodPin: pgoodPins.a, activeLow: true }, { name: 'b', powerGoodPin: pgoodPins.b, activeLow: true }], debounceMs: 20, readingStaleMs: 2000 }, monoClock);
+  gpio.drive(simPins.pgoodA, 0);
+  gpio.drive(simPins.pgoodB, 0);
+  gpio.drive(simPins.button, 0);
   const nicRoot = join(cfg.runDir, self, 'nic');
   const slaves: Record<string, boolean> = { eth0: true, eth1: true };
   const writeBond = () => {
@@ -218,31 +140,24 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     writeFileSync(join(nicRoot, 'proc/net/bonding/bond0'), bondingText(slaves));
   };
   writeBond();
-  const nic = new NicMonitor({ bond: 'bond0', root: nicRoot, source: 'proc' }, monoClock);
-  const healthCauses = new Map<string, string>();
-  const onHealth = (what: string) => (c: { to: string; cause: string; handOver: boolean }) => {
-    log.append('health', { what, state: c.to, cause: c.cause });
-    if (c.handOver) healthCauses.set(what, c.cause);
-    else healthCauses.delete(what);
-    local.health = healthCauses.size > 0 ? 'degraded' : 'ok';
-  };
-  psu.onChange(onHealth('psu'));
-  nic.onChange(onHealth('nic'));
-
-  // ---- watchdog: supervision of the tick loop gates the (simulated) hardware feed
-  const loopMonitor = new EventLoopMonitor(10);
-  loopMonitor.start();
-  const supervisor = new TaskSupervisor(
-    {
-      entities: [{ name: 'tick', checkpoints: ['tick'], deadline: [{ start: 'tick', end: 'tick', minMs: 0, maxMs: cfg.watchdogTimeoutMs / 2, failuresTolerance: 0 }] }],
-      measurements: [
-        { name: eventLoopDelayMeasurement, limit: cfg.watchdogTimeoutMs / 2, exceededTolerance: 0, staleMs: 5000 },
-        // Heap budget: a leak is a slow death; reset while the others still carry the cycle.
-        { name: heapUsedMeasurement, limit: 512, exceededTolerance: 2, staleMs: 5000 },
-      ],
+  let board: BoardController<unknown> | null = null;
+  const peripherals = await startPeripherals({
+    chip: gpio,
+    gpio: {
+      statusLeds: { role: { pin: simPins.roleLed, activeLow: false }, fault: { pin: simPins.faultLed, activeLow: false } },
+      outputSelect: SIM_BOARDS.map((b) => ({ name: `sel-${b}`, pin: simPins.select[b], activeLow: false })),
+      maintenanceButton: { pin: simPins.button, activeLow: false, holdMs: 3000, debounceMs: 20 },
+      alarm: { pin: simPins.alarm, activeLow: false },
     },
-    monoMs(),
-  );
+    callbacks: {
+      onHandoverRequest: () => {
+        log.append('button', { action: 'press: hand the active role away' });
+        board?.requestHandover();
+      },
+      onLeaveForService: () => log.append('button', { action: 'hold: leave for service (not supported in the simulator)' }),
+    },
+  });
+
   const hw = new SimWatchdog({
     clock: monoClock,
     timeoutMs: cfg.watchdogTimeoutMs,
@@ -251,246 +166,73 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
       watchdogReset(formatResetReason(r));
     },
   });
-  const wdt = await WatchdogService.start({
-    hw,
-    supervisor,
-    gate: { timeoutMs: cfg.watchdogTimeoutMs, feedPeriodMs: Math.max(tickMaxMs * 2, cfg.watchdogTimeoutMs / 5) },
-    clock: monoClock,
-    eventLoop: () => loopMonitor.sample(),
-    heap: heapSample,
-    onStopped: (reason) => log.append('watchdog-withheld', { reason }),
-  });
-  let lastFeedMs = monoMs();
 
-  // ---- effects of the core
-  let lastActive: number | null = null;
-  let handoverPending = false;
-  const votes: VoteInfo[] = [];
-  const votesMax = 64;
-  const applyEffects = (fx: Effect[]) => {
-    for (const e of fx) {
-      switch (e.kind) {
-        case 'send': {
-          const payload = encodeMsg(e.msg);
-          links.send(msgTypeOf(e.msg), payload, e.to === undefined ? undefined : e.to + 1);
-          break;
-        }
-        case 'output':
-          toPlant({ t: 'out', b: self, cycle: e.cycle, outputs: [...e.outputs], safe: e.safe });
-          break;
-        case 'select':
-          toPlant({ t: 'sel', b: self, cycle: e.cycle, sel: e.board === null ? null : boardName(e.board) });
-          break;
-        case 'fence':
-          // The reset line: in the simulator the supervisor pulls it (restarts that process).
-          log.append('fence', { target: boardName(e.board), cycle: e.cycle });
-          break;
-        case 'alarm':
-          log.append('alarm', { code: e.code, cycle: e.cycle, board: e.board === undefined ? undefined : boardName(e.board), detail: e.detail });
-          break;
-        case 'event':
-          log.append(e.code, { cycle: e.cycle, board: e.board === undefined ? undefined : boardName(e.board), detail: e.detail });
-          if (e.code === 'handover') handoverPending = true;
-          break;
-      }
+  // ---- wait for the rig's time base, then run
+  emitEvent({ kind: 'ready', board: self });
+  const t0Ms = await started;
+  const plantIo = await openDatagramLink({ host: '127.0.0.1', port: ports.boardPlant(selfIdx) });
+  // The console on its pty: the same interpreter as on a board's UART (no password in the sim).
+  let consoleLink = null;
+  const consolePath = cfg.console[self];
+  if (consolePath) {
+    try {
+      consoleLink = await openSerialLink({ path: consolePath });
+    } catch (e) {
+      log.append('console-error', { error: (e as Error).message });
     }
-  };
+  }
+  const controller = new BoardController({
+    self, boards: SIM_BOARDS, boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
+    voter: simVoterTiming(1000 / cfg.rateHz), workload: tankWorkload, clock: monoClock, links,
+    io: new UdpPlantIo(self, plantIo, `127.0.0.1:${ports.plant}`, (sel) => {
+      // The simulator's select relays, one per board, driven through johnny-five.
+      for (const b of SIM_BOARDS) peripherals.setOutputSelect(`sel-${b}`, b === sel);
+    }), log, gpio,
+    psuRails: [{ name: 'psu-a', powerGoodPin: simPins.pgoodA, activeLow: true }, { name: 'psu-b', powerGoodPin: simPins.pgoodB, activeLow: true }],
+    nic: { bond: 'bond0', root: nicRoot, source: 'proc' },
+    watchdog: { hw, timeoutMs: cfg.watchdogTimeoutMs, feedPeriodMs: Math.max(tickMaxMs * 2, cfg.watchdogTimeoutMs / 5) },
+    console: consoleLink ? { link: consoleLink, passwordHash: null, allowInject: true } : null, peripherals,
+    // The reset line of a fenced board: the supervisor owns it in the simulator.
+    pullResetLine: (target) => emitEvent({ kind: 'pull-reset', target, by: self }),
+    injectExternal: (spec) => {
+      if (spec.kind === 'psu') { control({ t: 'psu', rail: spec.supply, ok: false }); return { ok: true, message: `psu ${spec.supply} lost` }; }
+      if (spec.kind === 'nic') { control({ t: 'nic', slave: spec.iface, up: false }); return { ok: true, message: `${spec.iface} down` }; }
+      return { ok: false, message: `${spec.kind} is injected by the simulator (ftc sim --fault ...), not from a board's console` };
+    },
+  });
+  board = controller as BoardController<unknown>;
 
-  const control = (c: BoardControl, nowMs: number) => {
-    const at = nowMs - startMs;
+  function control(c: BoardControl): void {
     switch (c.t) {
-      case 'stall': {
-        log.append('fault', { what: `stall ${c.ms} ms` });
-        noteFault({ atMs: at, source: 'injected', what: `stall ${c.ms}ms`, state: 'cleared' });
-        const until = monoMs() + c.ms;
-        while (monoMs() < until) { /* the event loop is busy: nothing else runs */ }
-        break;
-      }
-      case 'flip':
-        log.append('fault', { what: `flip state bit ${c.bit}`, applied: core.flipStateBit(c.bit) });
-        noteFault({ atMs: at, source: 'injected', what: `flip bit ${c.bit}`, state: 'cleared' });
-        break;
+      case 'start': break;
+      case 'stall': controller.stall(c.ms); break;
+      case 'flip': controller.flip(c.bit); break;
       case 'udp-block':
         udp.blocked = new Set(c.peers.map((p) => `127.0.0.1:${ports.bus(boardIndex(p))}`));
         log.append('fault', { what: c.peers.length ? `udp to ${c.peers.join(',')} cut` : 'udp restored' });
         break;
       case 'psu':
-        gpio.drive(pgoodPins[c.rail], c.ok ? 0 : 1);
-        noteFault({ atMs: at, source: 'injected', what: `psu ${c.rail} ${c.ok ? 'restored' : 'lost'}`, state: c.ok ? 'cleared' : 'active' });
+        gpio.drive(c.rail === 'a' ? simPins.pgoodA : simPins.pgoodB, c.ok ? 0 : 1);
+        controller.noteFault({ source: 'injected', what: `psu ${c.rail} ${c.ok ? 'restored' : 'lost'}`, state: c.ok ? 'cleared' : 'active' });
         break;
       case 'nic':
         slaves[c.slave] = c.up;
         writeBond();
-        noteFault({ atMs: at, source: 'injected', what: `nic ${c.slave} ${c.up ? 'up' : 'down'}`, state: c.up ? 'cleared' : 'active' });
+        controller.noteFault({ source: 'injected', what: `nic ${c.slave} ${c.up ? 'up' : 'down'}`, state: c.up ? 'cleared' : 'active' });
         break;
-      case 'handover':
-        core.requestHandover(c.to === undefined ? undefined : boardIndex(c.to));
+      case 'handover': controller.requestHandover(c.to); break;
+      case 'button':
+        // The maintenance button pressed for `ms` (johnny-five debounces and times it).
+        gpio.drive(simPins.button, 1);
+        setTimeout(() => gpio.drive(simPins.button, 0), c.ms);
         break;
     }
-  };
-
-  // ---- console on its pty
-  const backend = makeBackend();
-  const consolePath = cfg.console[self];
-  if (consolePath) {
-    try {
-      const link = await openSerialLink({ path: consolePath });
-      serveConsole({ link, clock: monoClock, backend, board: self, boards: [...SIM_BOARDS], passwordHash: null, verifyPassword: verifyConsolePassword, injectEnabled: true });
-    } catch (e) {
-      log.append('console-error', { error: (e as Error).message });
-    }
   }
 
-  // ---- the tick loop
-  let lastStatusMs = 0;
-  let lastNicPollMs = 0;
-  const tick = () => {
-    let now = monoMs();
-    // The simulated hardware counts first: a stall shows up here as a missed feed.
-    hw.poll(now);
-    while (pendingControl.length) {
-      control(pendingControl.shift()!, now);
-      now = monoMs();
-      hw.poll(now);
-    }
-    links.step(now);
-    const inbox: Inbound[] = [];
-    for (const f of links.drain()) {
-      const d = decodeMsg(f.payload);
-      if (d.ok) inbox.push({ msg: d.msg, rxMs: f.atMs });
-    }
-    const fx = core.step(now, inbox, local);
-    applyEffects(fx);
-    supervisor.checkpoint('tick', 'tick', now);
-    if (wdt.tick(now)) lastFeedMs = now;
-    if (now - lastNicPollMs >= 500) {
-      lastNicPollMs = now;
-      nic.poll();
-      psu.poll?.();
-    }
-    const snap = core.snapshot();
-    if (snap.active !== lastActive) {
-      if (lastActive !== null && snap.active !== null && snap.role === 'member') {
-        log.append(handoverPending ? 'handover-done' : 'failover', { from: boardName(lastActive), to: boardName(snap.active), cycle: snap.cycle, epoch: `${snap.cycle}:${snap.active}` });
-      }
-      handoverPending = false;
-      lastActive = snap.active;
-    }
-    for (const v of snap.recentVotes) {
-      if (votes.length && votes[votes.length - 1]!.cycle >= v.cycle) continue;
-      votes.push(voteInfo(v));
-      if (votes.length > votesMax) votes.shift();
-    }
-    if (now - lastStatusMs >= statusPeriodMs) {
-      lastStatusMs = now;
-      emitEvent({ kind: 'status', board: self, boot: env.boot, role: snap.role, mode: snap.mode, cycle: snap.cycle, active: snap.active === null ? null : boardName(snap.active), members: snap.members.map(boardName), health: local.health, psu: psu.state, nic: nic.state, links: linkInfos(), lastVote: votes[votes.length - 1] ?? null });
-    }
-    const wake = Math.min(core.nextWakeMs(), now + tickMaxMs);
-    setTimeout(tick, Math.max(0, wake - monoMs()));
-  };
-
-  function voteInfo(v: { cycle: number; digests: Record<number, number>; majority: number | null; selected: number | null }): VoteInfo {
-    const agree: string[] = [];
-    const dissent: string[] = [];
-    const missing: string[] = [];
-    for (let b = 0; b < SIM_BOARDS.length; b++) {
-      const d = v.digests[b];
-      if (d === undefined) missing.push(boardName(b));
-      else if (v.majority !== null && d === v.majority) agree.push(boardName(b));
-      else dissent.push(boardName(b));
-    }
-    const outcome = v.majority === null ? 'split' : dissent.length === 0 && missing.length === 0 ? 'unanimous' : 'majority';
-    return { cycle: v.cycle, outcome, agree, dissent, missing, digest: v.majority === null ? '' : (v.majority >>> 0).toString(16).padStart(8, '0') };
-  }
-
-  function linkInfos(): LinkInfo[] {
-    const snap = links.snapshot();
-    const now = monoMs();
-    const out: LinkInfo[] = [];
-    for (const p of snap.peers) {
-      for (const t of p.transports) {
-        const c = t.counters;
-        out.push({
-          peer: boardName(p.id - 1),
-          medium: t.name.startsWith('serial') ? 'serial' : 'udp',
-          state: t.up ? (t.crcErrorRate > 0 ? 'degraded' : 'up') : 'down',
-          rttMs: t.rttMs,
-          lossPct: Math.round(t.crcErrorRate * 1000) / 10,
-          crcErrors: c.crcErrors,
-          authErrors: c.forged + c.unauthenticated + c.unexpectedTag,
-          framesRx: c.framesOk,
-          framesTx: c.txFrames,
-          lastRxAgoMs: t.lastHeardMs === null ? null : Math.round(now - t.lastHeardMs),
-        });
-      }
-    }
-    return out;
-  }
-
-  function makeBackend(): ConsoleBackend {
-    const role = () => {
-      const s = core.snapshot();
-      if (s.role !== 'member') return s.role === 'joining' ? 'joining' : 'standby';
-      return s.active === selfIdx ? 'active' : 'standby';
-    };
-    return {
-      status: () => {
-        const s = core.snapshot();
-        return {
-          board: self, boot: env.boot, bootReason: env.resetReason, uptimeMs: Math.round(monoMs() - startMs), cycle: s.cycle, rateHz: cfg.rateHz,
-          epoch: env.boot, role: role(), activeBoard: s.active === null ? null : boardName(s.active), mode: s.mode, members: s.members.map(boardName),
-          health: local.health === 'ok' ? 'ok' : 'degraded', lastVote: votes[votes.length - 1] ?? null,
-        };
-      },
-      members: () => {
-        const s = core.snapshot();
-        const snap = links.snapshot();
-        return SIM_BOARDS.map((b, i): MemberInfo => {
-          const peer = snap.peers.find((p) => p.id === i + 1);
-          const heard = peer ? Math.max(...peer.transports.map((t) => t.lastHeardMs ?? -Infinity)) : -Infinity;
-          return {
-            board: b, state: s.members.includes(i) ? 'member' : 'unknown', role: s.active === i ? 'active' : s.members.includes(i) ? 'standby' : 'down',
-            boot: i === selfIdx ? env.boot : null, cycle: i === selfIdx ? s.cycle : null,
-            lastSeenAgoMs: i === selfIdx || heard === -Infinity ? null : Math.round(monoMs() - heard), health: 'ok',
-          };
-        });
-      },
-      votes: (n) => votes.slice(-n),
-      links: () => linkInfos(),
-      wdt: () => {
-        const r = supervisor.report();
-        return {
-          device: hw.name, armed: true, timeoutMs: hw.timeoutMs, timeleftMs: Math.max(0, Math.round(hw.timeoutMs - (monoMs() - lastFeedMs))),
-          lastFeedAgoMs: Math.round(monoMs() - lastFeedMs), feeding: wdt.gate.state !== 'stopped', withheldReason: wdt.gate.stopReason ?? null,
-          checks: r.entities.map((e) => ({ name: e.name, ok: e.status === 'OK', detail: e.status })),
-        };
-      },
-      psu: () => ({
-        supplies: (['a', 'b'] as const).map((rail) => {
-          const ok = gpio.level(pgoodPins[rail]) === 0;
-          return { name: `psu-${rail}`, ok, volts: null, amps: null, detail: ok ? 'power good' : 'power-good deasserted' };
-        }),
-      }),
-      nic: () => ({ bond: 'bond0', mode: 'active-backup', activeSlave: Object.keys(slaves).find((s) => slaves[s]) ?? null, interfaces: Object.entries(slaves).map(([name, up]) => ({ name, up, speedMbps: up ? 1000 : null, rxErrors: 0, txErrors: 0 })) }),
-      log: (n) => log.readLast(n).events,
-      faults: () => [...faults],
-      handover: (b) => {
-        const ok = core.requestHandover(boardIndex(b));
-        return { ok, message: ok ? `handover to ${b} requested; it takes effect at a cycle boundary once a majority agrees` : `cannot hand over to ${b}: it is not a member, or this board is not a member` };
-      },
-      fence: (b) => ({ ok: false, message: `fencing ${b} needs a majority: the voter fences a board only when two boards agree it is faulty (one board's word never fences another)` }),
-      inject: (spec) => {
-        const now = monoMs();
-        switch (spec.kind) {
-          case 'flip': control({ t: 'flip', bit: 17 }, now); return { ok: true, message: 'flipped one bit of the workload state' };
-          case 'stall': setTimeout(() => control({ t: 'stall', ms: spec.forMs ?? 1000 }, monoMs()), 0); return { ok: true, message: 'stalling the event loop' };
-          case 'psu': control({ t: 'psu', rail: spec.supply, ok: false }, now); return { ok: true, message: `psu ${spec.supply} lost` };
-          case 'nic': control({ t: 'nic', slave: spec.iface, up: false }, now); return { ok: true, message: `${spec.iface} down` };
-          default: return { ok: false, message: `${spec.kind} is injected by the simulator (ftc sim --fault), not from a board's console` };
-        }
-      },
-    };
-  }
-
-  tick();
+  await controller.start();
+  // Control messages are applied between ticks (a stall busies the loop, as a real one would).
+  setInterval(() => {
+    while (pendingControl.length) control(pendingControl.shift()!);
+  }, 5);
+  setInterval(() => emitEvent({ ...controller.takeStatusLine(), led: peripherals.ledPattern }), statusPeriodMs);
 }

@@ -62,7 +62,9 @@ export type BoardControl =
   | { t: 'udp-block'; peers: string[] }
   | { t: 'psu'; rail: 'a' | 'b'; ok: boolean }
   | { t: 'nic'; slave: string; up: boolean }
-  | { t: 'handover'; to?: string };
+  | { t: 'handover'; to?: string }
+  /** The maintenance button held down for `ms` (short: hand the role away; >= 3 s: leave for service). */
+  | { t: 'button'; ms: number };
 
 /** CLOCK_MONOTONIC in ms: comparable between the processes of one machine (performance.now is not). */
 export function monoMs(): number {

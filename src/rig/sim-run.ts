@@ -121,7 +121,10 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       exitOnSignal: true,
       onEvent: (name, ev) => {
         if (ev.kind === 'status') {
+          // Each board's view five times a second: the dashboard's source, and in --json the
+          // stream of vote results (lastVote) and membership.
           views.set(name, ev as unknown as BoardView);
+          if (o.json) out.write(JSON.stringify(ev) + '\n');
           return;
         }
         if (ev.kind === 'plant') {
@@ -139,7 +142,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           if (lastDriverChangeMs) addGap(gapHistogram, now - lastDriverChangeMs);
           lastDriverChangeMs = now;
         }
-        if (ev.kind === 'fence' && typeof ev.target === 'string') {
+        if (ev.kind === 'pull-reset' && typeof ev.target === 'string') {
           // The fenced board's reset line: pulled once per fencing (several boards may report it).
           const last = fenced.get(ev.target) ?? -Infinity;
           if (monoMs() - last > 2 * watchdogTimeoutMs) {

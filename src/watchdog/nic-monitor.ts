@@ -74,6 +74,11 @@ export type NicListener = (change: RedundancyChange<NicState>) => void;
 export class NicMonitor {
   readonly core: NicMonitorCore;
   readonly #listeners: NicListener[] = [];
+  #lastInfo: BondInfo | null = null;
+  /** The bond as last read successfully (for the console), or null. */
+  get lastInfo(): BondInfo | null {
+    return this.#lastInfo;
+  }
   /** `opts` is read at every poll. */
   constructor(readonly opts: NicMonitorOptions, readonly clock: Clock) {
     this.core = new NicMonitorCore(opts.bond, clock.nowMs());
@@ -89,6 +94,7 @@ export class NicMonitor {
     } catch (e) {
       reading = e instanceof Error ? e : new Error(String(e));
     }
+    if (!(reading instanceof Error)) this.#lastInfo = reading;
     const change = this.core.update(reading, this.clock.nowMs());
     if (change) for (const l of this.#listeners) l(change);
     return change;

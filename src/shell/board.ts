@@ -1,0 +1,410 @@
+/**
+ * The board shell (ring 3): wires one board's parts — the voter core, the redundant links, the
+ * process I/O, supervision gating a hardware watchdog, the PSU and NIC monitors, the event log,
+ * the serial console and the johnny-five peripherals — and runs the tick loop. The same class
+ * runs on a Raspberry Pi (`ftc run`, real adapters) and in a board process of `ftc sim`
+ * (simulated GPIO, plant and watchdog): only the parts handed to it differ.
+ *
+ * The tick loop reads the clock once per tick and passes that time to everything it steps. It
+ * sleeps until the core's next phase deadline (at most `tickMaxMs`), so a stalled event loop
+ * shows up exactly as on a board: missed deadlines, then a starved watchdog.
+ */
+import type { LinkSet } from '../bus/linkset.ts';
+import type { ActionResult, ConsoleBackend, FaultInfo, FaultSpec, LinkInfo, MemberInfo, VoteInfo } from '../console/backend.ts';
+import { verifyPassword } from '../console/password.ts';
+import { serveConsole } from '../console/server.ts';
+import type { EventLog } from '../eventlog/eventlog.ts';
+import type { Peripherals } from '../peripherals/peripherals.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { GpioChip } from '../ports/gpio.ts';
+import type { SerialLink } from '../ports/serial.ts';
+import type { HwWatchdog } from '../ports/watchdog.ts';
+import { decodeMsg, encodeMsg, msgTypeOf } from '../voter/codec.ts';
+import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
+import { BoardCore, type Effect, type Inbound, type VoteRecord } from '../voter/core.ts';
+import { Supervisor as TaskSupervisor } from '../watchdog/core-supervisor.ts';
+import { EventLoopMonitor, eventLoopDelayMeasurement, heapSample, heapUsedMeasurement } from '../watchdog/event-loop-monitor.ts';
+import { NicMonitor, type NicMonitorOptions } from '../watchdog/nic-monitor.ts';
+import { PsuMonitor, type PsuRailWiring } from '../watchdog/psu-monitor.ts';
+import { WatchdogService } from '../watchdog/watchdog-service.ts';
+import type { Workload } from '../workload/types.ts';
+
+/** Longest sleep between ticks: pings, link up/down and the watchdog feed need a regular step. */
+export const tickMaxMs = 20;
+/** Votes kept for the console. */
+const votesMax = 64;
+/** Faults kept for the console. */
+const faultsMax = 64;
+/** NIC/PSU polling period (the bonding file is re-read, INA219s are sampled). */
+const healthPollMs = 500;
+/** Heap budget: a leak is a slow death; reset while the others still carry the cycle. */
+const heapUsedMbMax = 512;
+
+/**
+ * The workload's field I/O as this board sees it. Contract: `sensors(cycle)` returns this board's
+ * own sample for that cycle without blocking (the latest one if that cycle's has not arrived);
+ * `present` and `select` never throw (an I/O failure is counted by the adapter).
+ */
+export interface ProcessIo {
+  sensors(cycle: number): readonly number[];
+  /** This board's outputs for a cycle; they reach the actuators only if >= 2 boards select it. */
+  present(cycle: number, outputs: readonly number[], safe: boolean): void;
+  /** This board's select line(s) for a cycle: which board it believes drives (null: none). */
+  select(cycle: number, board: string | null): void;
+}
+
+export interface BoardParts<S> {
+  self: string;
+  /** All boards of the rig, in voter id order (b1 = 0). */
+  boards: readonly string[];
+  boot: number;
+  resetReason: string;
+  rateHz: number;
+  /** Local monotonic time at which cycle 0 starts. */
+  t0Ms: number;
+  /** Timing assumptions and policy handed to the voter (see src/voter/config.ts). */
+  voter: Partial<VoterConfig>;
+  workload: Workload<S>;
+  clock: Clock;
+  links: LinkSet;
+  io: ProcessIo;
+  log: EventLog;
+  gpio: GpioChip;
+  psuRails: PsuRailWiring[];
+  nic: NicMonitorOptions | null;
+  watchdog: { hw: HwWatchdog & { poll?(nowMs: number): void }; timeoutMs: number; feedPeriodMs: number };
+  console: { link: SerialLink; passwordHash: string | null; allowInject: boolean } | null;
+  peripherals: Peripherals | null;
+  /** Console `fence <board>`: pull that board's reset line (real: GPIO; sim: the supervisor). */
+  pullResetLine(board: string): void;
+  /** Console `inject <spec>` for faults the board cannot make itself (sim only). */
+  injectExternal?(spec: FaultSpec): ActionResult;
+}
+
+export class BoardController<S> {
+  readonly core: BoardCore<S>;
+  readonly selfIdx: number;
+  readonly faults: FaultInfo[] = [];
+  readonly votes: VoteInfo[] = [];
+  readonly local: { sensors: (cycle: number) => readonly number[]; health: 'ok' | 'degraded' };
+  readonly #p: BoardParts<S>;
+  readonly #startMs: number;
+  readonly #psu: PsuMonitor;
+  readonly #nic: NicMonitor | null;
+  readonly #supervisor: TaskSupervisor;
+  readonly #loop = new EventLoopMonitor(10);
+  #wdt: WatchdogService | null = null;
+  #lastFeedMs: number;
+  #lastActive: number | null = null;
+  #handoverPending = false;
+  #lastHealthPollMs = 0;
+  #timer: NodeJS.Timeout | null = null;
+  /** When the tick loop asked to be woken, and how late it was (deadline-keeping figures). */
+  #wakeAtMs = 0;
+  readonly timing = { ticks: 0, lateOver1Ms: 0, lateOver5Ms: 0, lateMaxMs: 0, lateMaxSinceStatusMs: 0 };
+  #stopped = false;
+  readonly #healthCauses = new Map<string, string>();
+
+  constructor(parts: BoardParts<S>) {
+    this.#p = parts;
+    this.selfIdx = parts.boards.indexOf(parts.self);
+    if (this.selfIdx < 0) throw new Error(`board ${parts.self} is not one of the rig's boards (${parts.boards.join(', ')})`);
+    this.#startMs = parts.clock.nowMs();
+    this.#lastFeedMs = this.#startMs;
+    this.core = new BoardCore(
+      makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.boot > 1 ? 'joining' : 'member' }),
+      parts.workload,
+    );
+    this.local = { sensors: (c) => parts.io.sensors(c), health: 'ok' };
+    parts.links.onLinkChange((peerId, transport, up) => parts.log.append(up ? 'link-up' : 'link-down', { peer: this.#name(peerId - 1), transport }));
+    this.#psu = new PsuMonitor(parts.gpio, { rails: parts.psuRails, debounceMs: 20, readingStaleMs: 2000 }, parts.clock);
+    this.#nic = parts.nic ? new NicMonitor(parts.nic, parts.clock) : null;
+    this.#psu.onChange(this.#onHealth('psu'));
+    this.#nic?.onChange(this.#onHealth('nic'));
+    const wdtTimeoutMs = parts.watchdog.timeoutMs;
+    this.#supervisor = new TaskSupervisor(
+      {
+        // The tick loop is the supervised entity: a tick must come at least every half timeout.
+        entities: [{ name: 'tick', checkpoints: ['tick'], deadline: [{ start: 'tick', end: 'tick', minMs: 0, maxMs: wdtTimeoutMs / 2, failuresTolerance: 0 }] }],
+        measurements: [
+          { name: eventLoopDelayMeasurement, limit: wdtTimeoutMs / 2, exceededTolerance: 0, staleMs: 5000 },
+          { name: heapUsedMeasurement, limit: heapUsedMbMax, exceededTolerance: 2, staleMs: 5000 },
+        ],
+      },
+      this.#startMs,
+    );
+  }
+
+  #name(i: number): string {
+    const n = this.#p.boards[i];
+    if (n === undefined) throw new RangeError(`board index ${i}`);
+    return n;
+  }
+
+  #onHealth(what: string) {
+    return (c: { to: string; cause: string; handOver: boolean }) => {
+      this.#p.log.append('health', { what, state: c.to, cause: c.cause });
+      if (c.handOver) this.#healthCauses.set(what, c.cause);
+      else this.#healthCauses.delete(what);
+      this.local.health = this.#healthCauses.size > 0 ? 'degraded' : 'ok';
+      this.#p.peripherals?.setAlarm(this.local.health !== 'ok' ? 'beep' : 'off');
+    };
+  }
+
+  noteFault(f: Omit<FaultInfo, 'atMs'>): void {
+    this.faults.push({ ...f, atMs: Math.round(this.#p.clock.nowMs() - this.#startMs) });
+    if (this.faults.length > faultsMax) this.faults.shift();
+  }
+
+  /** Arms the watchdog, starts the console and the tick loop. */
+  async start(): Promise<void> {
+    const p = this.#p;
+    this.#loop.start();
+    this.#wdt = await WatchdogService.start({
+      hw: p.watchdog.hw,
+      supervisor: this.#supervisor,
+      gate: { timeoutMs: p.watchdog.timeoutMs, feedPeriodMs: p.watchdog.feedPeriodMs },
+      clock: p.clock,
+      eventLoop: () => this.#loop.sample(),
+      heap: heapSample,
+      onStopped: (reason) => p.log.append('watchdog-withheld', { reason }),
+    });
+    if (p.console) {
+      serveConsole({
+        link: p.console.link, clock: p.clock, backend: this.backend(), board: p.self, boards: [...p.boards],
+        passwordHash: p.console.passwordHash, verifyPassword, injectEnabled: p.console.allowInject,
+      });
+    }
+    this.#tick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#loop.stop();
+  }
+
+  /** Fault injection: busy the event loop (no tick, no feed) for `ms`. */
+  stall(ms: number): void {
+    this.#p.log.append('fault', { what: `stall ${ms} ms` });
+    this.noteFault({ source: 'injected', what: `stall ${ms}ms`, state: 'cleared' });
+    const until = this.#p.clock.nowMs() + ms;
+    while (this.#p.clock.nowMs() < until) { /* the event loop is busy: nothing else runs */ }
+  }
+
+  /** Fault injection: flip one bit of the workload state. */
+  flip(bit: number): void {
+    const applied = this.core.flipStateBit(bit);
+    this.#p.log.append('fault', { what: `flip state bit ${bit}`, applied });
+    this.noteFault({ source: 'injected', what: `flip bit ${bit}`, state: 'cleared' });
+  }
+
+  /** Ask to hand the active role to `to` (default: next-ranked member). Console, button, monitors. */
+  requestHandover(to?: string): ActionResult {
+    const ok = this.core.requestHandover(to === undefined ? undefined : this.#p.boards.indexOf(to));
+    const target = to ?? 'the next-ranked board';
+    return { ok, message: ok ? `handover to ${target} requested: it takes effect at a cycle boundary once a majority agrees` : `cannot hand over to ${target}: this board is not a member or the target is not a member` };
+  }
+
+  #tick = (): void => {
+    if (this.#stopped) return;
+    const p = this.#p;
+    const now = p.clock.nowMs();
+    if (this.#wakeAtMs > 0) {
+      const late = now - this.#wakeAtMs;
+      const t = this.timing;
+      t.ticks++;
+      if (late > 1) t.lateOver1Ms++;
+      if (late > 5) t.lateOver5Ms++;
+      if (late > t.lateMaxMs) t.lateMaxMs = late;
+      if (late > t.lateMaxSinceStatusMs) t.lateMaxSinceStatusMs = late;
+    }
+    // The hardware counts first: a stall shows up here as a missed feed (the sim watchdog resets).
+    p.watchdog.hw.poll?.(now);
+    p.links.step(now);
+    const inbox: Inbound[] = [];
+    for (const f of p.links.drain()) {
+      const d = decodeMsg(f.payload);
+      if (d.ok) inbox.push({ msg: d.msg, rxMs: f.atMs });
+    }
+    this.#apply(this.core.step(now, inbox, this.local));
+    this.#supervisor.checkpoint('tick', 'tick', now);
+    if (this.#wdt?.tick(now)) this.#lastFeedMs = now;
+    if (now - this.#lastHealthPollMs >= healthPollMs) {
+      this.#lastHealthPollMs = now;
+      this.#nic?.poll();
+      void this.#psu.poll();
+    }
+    this.#track();
+    const wake = Math.min(this.core.nextWakeMs(), now + tickMaxMs);
+    this.#wakeAtMs = Math.max(wake, p.clock.nowMs());
+    this.#timer = setTimeout(this.#tick, Math.max(0, wake - p.clock.nowMs()));
+  };
+
+  #apply(fx: Effect[]): void {
+    const p = this.#p;
+    const name = (b: number | undefined) => (b === undefined ? undefined : this.#name(b));
+    for (const e of fx) {
+      switch (e.kind) {
+        case 'send':
+          p.links.send(msgTypeOf(e.msg), encodeMsg(e.msg), e.to === undefined ? undefined : e.to + 1);
+          break;
+        case 'output':
+          p.io.present(e.cycle, e.outputs, e.safe);
+          break;
+        case 'select':
+          p.io.select(e.cycle, e.board === null ? null : this.#name(e.board));
+          break;
+        case 'fence':
+          // Only a majority makes the core emit this; the reset line is pulled by one board.
+          p.log.append('fence', { target: this.#name(e.board), cycle: e.cycle });
+          p.pullResetLine(this.#name(e.board));
+          break;
+        case 'alarm':
+          p.log.append('alarm', { code: e.code, cycle: e.cycle, board: name(e.board), detail: e.detail });
+          break;
+        case 'event':
+          p.log.append(e.code, { cycle: e.cycle, board: name(e.board), detail: e.detail });
+          if (e.code === 'handover') this.#handoverPending = true;
+          break;
+      }
+    }
+  }
+
+  /** Role changes (failover / handover), LEDs, and the votes kept for the console. */
+  #track(): void {
+    const snap = this.core.snapshot();
+    if (snap.active !== this.#lastActive) {
+      if (this.#lastActive !== null && snap.active !== null && snap.role === 'member') {
+        this.#p.log.append(this.#handoverPending ? 'handover-done' : 'failover', {
+          from: this.#name(this.#lastActive), to: this.#name(snap.active), cycle: snap.cycle, epoch: `${snap.cycle}:${snap.active}`,
+        });
+      }
+      this.#handoverPending = false;
+      this.#lastActive = snap.active;
+    }
+    this.#p.peripherals?.setRole(snap.role !== 'member' ? 'voted-out' : snap.active === this.selfIdx ? 'active' : 'standby');
+    for (const v of snap.recentVotes) {
+      const last = this.votes[this.votes.length - 1];
+      if (last && last.cycle >= v.cycle) continue;
+      this.votes.push(this.#voteInfo(v));
+      if (this.votes.length > votesMax) this.votes.shift();
+    }
+  }
+
+  #voteInfo(v: VoteRecord): VoteInfo {
+    const agree: string[] = [];
+    const dissent: string[] = [];
+    const missing: string[] = [];
+    this.#p.boards.forEach((b, i) => {
+      const d = v.digests[i];
+      if (d === undefined) missing.push(b);
+      else if (v.majority !== null && d === v.majority) agree.push(b);
+      else dissent.push(b);
+    });
+    const outcome = v.majority === null ? 'split' : dissent.length === 0 && missing.length === 0 ? 'unanimous' : 'majority';
+    return { cycle: v.cycle, outcome, agree, dissent, missing, digest: v.majority === null ? '' : (v.majority >>> 0).toString(16).padStart(8, '0') };
+  }
+
+  linkInfos(): LinkInfo[] {
+    const now = this.#p.clock.nowMs();
+    return this.#p.links.snapshot().peers.flatMap((peer) =>
+      peer.transports.map((t): LinkInfo => ({
+        peer: this.#name(peer.id - 1),
+        medium: t.name.startsWith('serial') ? 'serial' : 'udp',
+        state: t.up ? (t.crcErrorRate > 0 ? 'degraded' : 'up') : 'down',
+        rttMs: t.rttMs,
+        lossPct: Math.round(t.crcErrorRate * 1000) / 10,
+        crcErrors: t.counters.crcErrors,
+        authErrors: t.counters.forged + t.counters.unauthenticated + t.counters.unexpectedTag,
+        framesRx: t.counters.framesOk,
+        framesTx: t.counters.txFrames,
+        lastRxAgoMs: t.lastHeardMs === null ? null : Math.round(now - t.lastHeardMs),
+      })),
+    );
+  }
+
+  /** One line for the supervisor / dashboard. */
+  statusLine(): Record<string, unknown> {
+    const s = this.core.snapshot();
+    return {
+      kind: 'status', board: this.#p.self, boot: this.#p.boot, role: s.role, mode: s.mode, cycle: s.cycle,
+      active: s.active === null ? null : this.#name(s.active), members: s.members.map((m) => this.#name(m)),
+      health: this.local.health, psu: this.#psu.state, nic: this.#nic?.state ?? 'unknown', links: this.linkInfos(),
+      lastVote: this.votes[this.votes.length - 1] ?? null,
+      timing: { ...this.timing, lateMaxMs: Math.round(this.timing.lateMaxMs * 10) / 10, lateMaxSinceStatusMs: Math.round(this.timing.lateMaxSinceStatusMs * 10) / 10 },
+    };
+  }
+
+  /** statusLine() and restart the per-status figures. */
+  takeStatusLine(): Record<string, unknown> {
+    const line = this.statusLine();
+    this.timing.lateMaxSinceStatusMs = 0;
+    return line;
+  }
+
+  backend(): ConsoleBackend {
+    const p = this.#p;
+    const clock = p.clock;
+    return {
+      status: () => {
+        const s = this.core.snapshot();
+        const role = s.role === 'joining' ? 'joining' : s.role !== 'member' ? 'standby' : s.active === this.selfIdx ? 'active' : 'standby';
+        return {
+          board: p.self, boot: p.boot, bootReason: p.resetReason, uptimeMs: Math.round(clock.nowMs() - this.#startMs), cycle: s.cycle, rateHz: p.rateHz,
+          epoch: p.boot, role, activeBoard: s.active === null ? null : this.#name(s.active), mode: s.mode, members: s.members.map((m) => this.#name(m)),
+          health: this.local.health === 'ok' ? 'ok' : 'degraded', lastVote: this.votes[this.votes.length - 1] ?? null,
+        };
+      },
+      members: () => {
+        const s = this.core.snapshot();
+        const peers = p.links.snapshot().peers;
+        return p.boards.map((b, i): MemberInfo => {
+          const heard = peers.find((x) => x.id === i + 1)?.transports.reduce((m, t) => Math.max(m, t.lastHeardMs ?? -Infinity), -Infinity) ?? -Infinity;
+          const member = s.members.includes(i);
+          return {
+            board: b, state: member ? 'member' : i === this.selfIdx && s.role === 'joining' ? 'joining' : 'unknown',
+            role: s.active === i ? 'active' : member ? 'standby' : 'down', boot: i === this.selfIdx ? p.boot : null, cycle: i === this.selfIdx ? s.cycle : null,
+            lastSeenAgoMs: i === this.selfIdx || heard === -Infinity ? null : Math.round(clock.nowMs() - heard), health: i === this.selfIdx && this.local.health !== 'ok' ? 'degraded' : 'ok',
+          };
+        });
+      },
+      votes: (n) => this.votes.slice(-n),
+      links: () => this.linkInfos(),
+      wdt: () => {
+        const r = this.#supervisor.report();
+        const now = clock.nowMs();
+        return {
+          device: p.watchdog.hw.name, armed: this.#wdt !== null, timeoutMs: p.watchdog.hw.timeoutMs,
+          timeleftMs: Math.max(0, Math.round(p.watchdog.hw.timeoutMs - (now - this.#lastFeedMs))), lastFeedAgoMs: Math.round(now - this.#lastFeedMs),
+          feeding: this.#wdt?.gate.state !== 'stopped', withheldReason: this.#wdt?.gate.stopReason ?? null,
+          checks: r.entities.map((e) => ({ name: e.name, ok: e.status === 'OK', detail: e.status })),
+        };
+      },
+      psu: () => ({
+        supplies: this.#psu.core.rails(clock.nowMs()).map((r) => ({
+          name: r.name, ok: r.good, volts: r.reading ? r.reading.busMv / 1000 : null, amps: r.reading ? r.reading.currentMa / 1000 : null,
+          detail: r.fault ?? 'power good',
+        })),
+      }),
+      nic: () => {
+        const info = this.#nic?.lastInfo ?? null;
+        return {
+          bond: p.nic?.bond ?? null, mode: info?.mode ?? null, activeSlave: info?.activeSlave ?? null,
+          interfaces: (info?.slaves ?? []).map((s) => ({ name: s.name, up: s.miiUp, speedMbps: null, rxErrors: 0, txErrors: 0 })),
+        };
+      },
+      log: (n) => p.log.readLast(n).events,
+      faults: () => [...this.faults],
+      handover: (b) => this.requestHandover(b),
+      fence: (b) => ({ ok: false, message: `${b} is fenced only when a majority of boards agree it is faulty; one board's word (or one console's) never fences another` }),
+      inject: (spec) => {
+        switch (spec.kind) {
+          case 'flip': this.flip(17); return { ok: true, message: 'flipped one bit of the workload state' };
+          case 'stall': setTimeout(() => this.stall(spec.forMs ?? 1000), 0); return { ok: true, message: `stalling the event loop for ${spec.forMs ?? 1000} ms` };
+          default: return p.injectExternal?.(spec) ?? { ok: false, message: `${spec.kind} cannot be injected from this board's console` };
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * `ftc run --config <board.yaml>`: the controller on a real board (ring 3 wiring). Everything is
+ * the real adapter: onoff GPIO (power-good inputs, reset lines of the peers, johnny-five LEDs,
+ * relays and button through our IO plugin), i2c-bus (INA219 rail monitors), serialport UARTs and
+ * UDP to the peers, /dev/watchdog or systemd or a GPIO-kicked WDT chip, the bond's /proc file.
+ *
+ * The workload's field I/O comes from a plant over UDP (`--plant host:port`): the reference tank
+ * workload has no sensors of its own on a bare Pi, so a lab runs the plant model on a PC
+ * (hardware in the loop). Start-up order: config check (exit 2, nothing started), then each
+ * device opened with a named error (exit 1), then the tick loop.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openOnoffGpioChip } from '../adapters/real/gpio-onoff.ts';
+import { openI2cBus } from '../adapters/real/i2c.ts';
+import { openSerialLink } from '../adapters/real/serial.ts';
+import { openDatagramLink, parseHostPort } from '../adapters/real/udp.ts';
+import { createHmacSha256 } from '../bus/auth-node.ts';
+import { FrameCodec, type FrameAuth } from '../bus/frame.ts';
+import { LinkSet, SerialTransport, UdpTransport, type Transport } from '../bus/linkset.ts';
+import { loadBoardConfig, loadHardwareDefs, type BoardConfig } from '../config/index.ts';
+import { EventLog } from '../eventlog/eventlog.ts';
+import { sysfsPinMapper } from '../hw/gpio-chips.ts';
+import { startPeripherals } from '../peripherals/peripherals.ts';
+import { monotonicClock } from '../ports/clock.ts';
+import type { GpioLine } from '../ports/gpio.ts';
+import { createHwWatchdog } from '../watchdog/drivers.ts';
+import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
+import { tankWorkload } from '../workload/tank.ts';
+import { BoardController } from './board.ts';
+import { UdpPlantIo } from './plant-io.ts';
+
+export class RunError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunBoardOptions {
+  configPath: string;
+  /** host:port of the plant (field I/O) over UDP. */
+  plant: string | null;
+}
+
+/** Boot count, persisted beside the event log: the frame layer's epoch must grow at every start. */
+function nextBoot(dir: string): number {
+  const file = join(dir, 'boot-count');
+  let boot = 0;
+  try {
+    boot = Number.parseInt(readFileSync(file, 'utf8'), 10) || 0;
+  } catch {
+    /* first boot */
+  }
+  boot += 1;
+  writeFileSync(file, `${boot}\n`);
+  return boot;
+}
+
+function frameAuth(config: BoardConfig): FrameAuth {
+  switch (config.auth.kind) {
+    case 'none-lab':
+      return { mode: 'none-lab' };
+    case 'key-hex':
+      return { mode: 'hmac', key: Buffer.from(config.auth.keyHex, 'hex'), mac: createHmacSha256() };
+    case 'key-file': {
+      let text: string;
+      try {
+        text = readFileSync(config.auth.keyFile, 'utf8').trim();
+      } catch (e) {
+        throw new RunError(`auth.keyFile: cannot read ${config.auth.keyFile} (${(e as NodeJS.ErrnoException).code}); fix: copy the rig key there (hw/install.sh), mode 600, owner ftc`, 1);
+      }
+      const key = /^[0-9a-fA-F]+$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'utf8');
+      return { mode: 'hmac', key, mac: createHmacSha256() };
+    }
+  }
+}
+
+export async function runBoard(o: RunBoardOptions): Promise<BoardController<unknown>> {
+  const loaded = loadBoardConfig(o.configPath);
+  if (!loaded.ok) throw new RunError(`${o.configPath}: ${loaded.errors.length} problem(s):\n${loaded.errors.map((e) => `  ${e}`).join('\n')}`, 2);
+  const config = loaded.config;
+  if (!o.plant) throw new RunError('--plant: missing; fix: give the host:port of the plant that carries the workload\'s field I/O (e.g. --plant 10.77.0.10:47200)', 2);
+  let plantAddr: string;
+  try {
+    const hp = parseHostPort(o.plant);
+    plantAddr = `${hp.host}:${hp.port}`;
+  } catch (e) {
+    throw new RunError(`--plant: ${JSON.stringify(o.plant)} is not host:port (${(e as Error).message}); fix: e.g. --plant 10.77.0.10:47200`, 2);
+  }
+  const hw = loadHardwareDefs().get(config.hardware);
+  if (!hw) throw new RunError(`hardware: no definition for ${config.hardware}; fix: add hw/boards/${config.hardware}.yaml`, 2);
+  const boards = [...config.rig.peers].sort((a, b) => a.rank - b.rank).map((p) => p.id as string);
+  const self = config.board;
+  const selfIdx = boards.indexOf(self);
+  const clock = monotonicClock;
+
+  mkdirSync(config.eventLog.dir, { recursive: true });
+  const boot = nextBoot(config.eventLog.dir);
+  const log = new EventLog({ dir: config.eventLog.dir, board: self, boot, bytesMax: config.eventLog.bytesMax, filesMax: config.eventLog.filesMax, clock });
+  const auth = frameAuth(config);
+  log.append('boot', { pid: process.pid, config: o.configPath, auth: auth.mode === 'none-lab' ? 'none-lab: frames NOT authenticated (lab setting)' : 'hmac' });
+
+  let chip;
+  try {
+    chip = await openOnoffGpioChip();
+  } catch (e) {
+    throw new RunError(`gpio: ${(e as Error).message} (run \`ftc doctor --config ${o.configPath}\` for every check)`, 1);
+  }
+  const toChip = sysfsPinMapper(hw);
+
+  // ---- links
+  const codec = new FrameCodec(auth);
+  const udp = await openDatagramLink({ host: config.links.udp.bind, port: config.links.udp.port });
+  const peers = [];
+  for (const peer of boards) {
+    if (peer === self) continue;
+    const pi = boards.indexOf(peer);
+    const transports: Transport[] = [];
+    for (const s of config.links.serial.filter((x) => x.peer === peer)) {
+      try {
+        transports.push(new SerialTransport({ peerId: pi + 1, link: await openSerialLink({ path: s.path, baudRate: s.baudRate }), name: `serial:${peer}` }));
+      } catch (e) {
+        log.append('link-error', { peer, medium: 'serial', path: s.path, error: (e as Error).message });
+      }
+    }
+    for (const u of config.links.udp.peers.filter((x) => x.id === peer)) {
+      transports.push(new UdpTransport({ peerId: pi + 1, link: udp, peerAddress: `${u.address}:${u.port ?? config.links.udp.port}`, name: `udp:${peer}` }));
+    }
+    peers.push({ id: pi + 1, transports });
+  }
+  const links = new LinkSet({ selfId: selfIdx + 1, epoch: boot, codec, peers, clock });
+
+  // ---- reset lines of the peers (fencing), held released until the voter's majority says so
+  const resetLines = new Map<string, GpioLine>();
+  for (const r of config.gpio.resetLines) resetLines.set(r.peer, chip.open(toChip(r.pin), r.activeLow ? 'high' : 'low', 'none', { activeLow: r.activeLow }));
+
+  // ---- PSU rails: power-good lines, INA219 monitors when fitted
+  const i2c = config.i2c.ina219.length ? await openI2cBus(config.i2c.bus) : null;
+  const rail = (name: string, pin: { pin: number; activeLow: boolean }, ina?: { address: number; shuntMilliohms: number }): PsuRailWiring => ({
+    name, powerGoodPin: toChip(pin.pin), activeLow: pin.activeLow,
+    ...(ina && i2c ? { monitor: { bus: i2c, address: ina.address, shuntMilliOhm: ina.shuntMilliohms } } : {}),
+  });
+  const psuRails = [rail('psu-a', config.gpio.powerGoodA, config.i2c.ina219[0]), rail('psu-b', config.gpio.powerGoodB, config.i2c.ina219[1])];
+
+  // ---- watchdog
+  const wd = config.watchdog;
+  const hwWatchdog = wd.kind === 'dev' ? createHwWatchdog({ kind: 'dev', device: wd.device, timeoutMs: wd.timeoutMs })
+    : wd.kind === 'systemd' ? createHwWatchdog({ kind: 'systemd' })
+      : wd.kind === 'gpio-kick' && config.gpio.watchdogKick ? createHwWatchdog({ kind: 'gpio-kick', kick: chip.open(toChip(config.gpio.watchdogKick.pin), 'low'), timeoutMs: wd.timeoutMs })
+        : null;
+  if (!hwWatchdog) throw new RunError(`watchdog.kind: ${wd.kind} cannot run on a board (sim is for ftc sim; gpio-kick needs gpio.watchdogKick); fix: use dev, systemd or gpio-kick`, 2);
+
+  // ---- console, peripherals, field I/O
+  const consoleLink = config.console.serialPath ? await openSerialLink({ path: config.console.serialPath }) : null;
+  let controller: BoardController<unknown> | null = null;
+  const peripherals = await startPeripherals({
+    chip, gpio: config.gpio, toChipPin: toChip,
+    callbacks: {
+      onHandoverRequest: () => { log.append('button', { action: 'press: hand the active role away' }); controller?.requestHandover(); },
+      onLeaveForService: () => log.append('button', { action: 'hold: leave the voting set for service' }),
+    },
+  });
+  const plantIo = await openDatagramLink({ host: config.links.udp.bind, port: config.links.udp.port + 1 });
+  const t0Ms = Math.ceil(clock.nowMs() / 1000) * 1000 + 1000;
+  controller = new BoardController({
+    self, boards, boot, resetReason: boot === 1 ? 'power-on' : 'restart', rateHz: config.cycleHz, t0Ms,
+    voter: { policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
+    workload: tankWorkload, clock, links,
+    // The 2oo3 relay ladder: this board closes its relays while it backs a driver (not failing safe).
+    io: new UdpPlantIo(self, plantIo, plantAddr, (sel) => peripherals.setAllOutputSelect(sel !== null)),
+    log, gpio: chip, psuRails, nic: { bond: 'bond0' },
+    watchdog: { hw: hwWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },
+    console: consoleLink ? { link: consoleLink, passwordHash: config.console.passwordHash ?? null, allowInject: config.console.allowInject } : null,
+    peripherals,
+    pullResetLine: (target) => {
+      const line = resetLines.get(target);
+      if (!line) return void log.append('fence-error', { target, error: 'no reset line to that board in gpio.resetLines' });
+      // A reset pulse long enough for the PMIC's RUN input (Pi: >= 10 ms held low).
+      line.write(1);
+      setTimeout(() => line.write(0), 100);
+    },
+  });
+  await controller.start();
+  return controller;
+}
