@@ -91,7 +91,24 @@ export async function runDoctor(options: DoctorOptions): Promise<number> {
   return problems.some((p) => p.severity === 'error') ? 1 : 0;
 }
 
-// INTEGRATION POINT: `ftc sim` with a scripted fault sequence (npm start).
-export async function runDemo(_options: DemoOptions): Promise<number> {
-  throw new NotIntegratedError('ftc demo');
+/** The demo's script: one fault at a time, each repaired before the next (times from cycle 0). */
+export const DEMO_FAULTS = [
+  'kill:active@4s', // the active board crashes; its watchdog resets it 1 s later and it rejoins
+  'hang:b2@10s+500ms', // SIGSTOP: voted out, fenced (reset line), reintegrated
+  'flip:b3@15s', // one bit of workload state flips: outvoted the same cycle
+  'cut:b1-b2/serial@18s+3s', // the serial cable is cut: UDP carries on
+  'psu:active:a@23s+4s', // the active board loses a PSU and hands its role away
+] as const;
+export const DEMO_DURATION_MS = 30_000;
+
+/** `ftc demo` (npm start): `ftc sim` with a scripted fault sequence, about 30 s. */
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const { parseFaultSpec } = await import('./faultspec.ts');
+  const { runSim: run } = await import('./sim-run.ts');
+  const { join } = await import('node:path');
+  const { code } = await run({
+    seed: 7, rateHz: 20, durationMs: DEMO_DURATION_MS, faults: DEMO_FAULTS.map((f) => parseFaultSpec(f)),
+    traceFile: join(options.runDir, 'trace.jsonl'), json: false, dashboard: options.dashboard, logDir: options.logDir, runDir: options.runDir,
+  });
+  return code;
 }

@@ -104,9 +104,14 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const gapHistogram = emptyGapHistogram([periodMs * 1.5, periodMs * 2.5, periodMs * 5, 100, 250, 500, 1000]);
   let lastDriverChangeMs = 0;
   const fenced = new Map<string, number>();
+  let printEvents = false; // without --json and without the dashboard: notable events as text
   const emit = (ev: Record<string, unknown>) => {
     if (events.length < eventsKeptMax) events.push(ev);
     if (o.json) out.write(JSON.stringify(ev) + '\n');
+    else if (printEvents) {
+      const line = describeEvent(ev, Number.isFinite(t0Ms) ? monoMs() - t0Ms : 0);
+      if (line) out.write(line + '\n');
+    }
   };
   const sup = new Supervisor(
     ['plant', ...SIM_BOARDS].map((name) => ({
@@ -199,7 +204,9 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           view.spec = `kill:${b}`;
           sup.kill(b);
           // A crashed board stops feeding its hardware watchdog, which resets it.
-          at(f.atMs + watchdogTimeoutMs, () => sup.restart(b));
+          at(f.atMs + watchdogTimeoutMs, () => {
+            if (!sup.status(b).running) sup.restart(b); // unless the majority already fenced (reset) it
+          });
           break;
         }
         case 'restart': sup.restart(boardOf(f.board)); break;
@@ -280,6 +287,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   o.faults.forEach(apply);
   const dash = !o.json && dashboardWanted(out, o.dashboard) ? startDashboard(dashState, { intervalMs: 250 }) : null;
   if (!dash && !o.json) {
+    printEvents = true;
     out.write(`ftc sim: seed ${o.seed}, ${o.rateHz} Hz, ${cycles} cycles (${o.durationMs / 1000} s), ${o.faults.length} fault(s); starting in ${startDelayMs / 1000} s\n`);
     for (const b of SIM_BOARDS) out.write(`  ${b} console: ${consoles[b] ? join(o.runDir, `${b}.console`) : '-'} (ftc console ${b} --run-dir ${o.runDir})\n`);
   }
@@ -308,4 +316,31 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
     out.write(`trace: ${traceFile}\nevent logs: ${resolve(o.logDir)}/ (one JSON Lines file per board)\n`);
   }
   return { code: summary.dualDriven > 0 || summary.wrongOutputs > 0 ? 1 : 0, summary };
+}
+
+/** Notable events as one line of text (plain `ftc sim --no-dashboard`); null for the rest. */
+export function describeEvent(ev: Record<string, unknown>, tMs: number): string | null {
+  const t = `${(tMs / 1000).toFixed(2).padStart(6)} s`;
+  const who = typeof ev.board === 'string' ? ev.board : typeof ev.child === 'string' ? ev.child : '';
+  const cyc = typeof ev.cycle === 'number' ? ` (cycle ${ev.cycle})` : '';
+  switch (ev.kind) {
+    case 'fault': return ev.spec !== undefined ? `${t}  FAULT     ${ev.spec}` : `${t}  ${who}: ${ev.what}`;
+    case 'fault-end': return `${t}  repaired  ${ev.spec}`;
+    case 'failover': return `${t}  ${who}: failover ${ev.from} -> ${ev.to}${cyc}`;
+    case 'handover-done': return `${t}  ${who}: handover ${ev.from} -> ${ev.to}${cyc}`;
+    case 'votedOut': return `${t}  ${who}: ${ev.target ?? 'a board'} voted out${cyc}`;
+    case 'votedIn': return `${t}  ${who}: ${ev.target ?? 'a board'} voted back in${cyc}`;
+    case 'demoted': return `${t}  ${who}: stepped down (${ev.detail})${cyc}`;
+    case 'caughtUp': return `${t}  ${who}: caught up from a snapshot${cyc}`;
+    case 'mode': return `${t}  ${who}: mode ${ev.detail}${cyc}`;
+    case 'alarm': return `${t}  ${who}: ALARM ${ev.code}${ev.detail ? ` ${ev.detail}` : ''}${cyc}`;
+    case 'reset-line': return `${t}  ${ev.by} pulls the reset line of ${ev.board} (fenced by the majority)`;
+    case 'watchdog-reset': return `${t}  ${who}: WATCHDOG RESET ${ev.reason}`;
+    case 'health': return `${t}  ${who}: ${ev.what} ${ev.state} (${ev.cause})`;
+    case 'lost-cycle': return `${t}  plant: cycle ${ev.cycle} had no output`;
+    case 'process-exit': return `${t}  ${who}: process exited (${ev.signal ?? `code ${ev.code}`})`;
+    case 'process-spawn': return `${t}  ${who}: process started (boot ${ev.boot}, ${ev.reason})`;
+    case 'stderr': return `${t}  ${who} stderr: ${ev.line}`;
+    default: return null;
+  }
 }

@@ -261,10 +261,10 @@ export class BoardController<S> {
           p.pullResetLine(this.#name(e.board));
           break;
         case 'alarm':
-          p.log.append('alarm', { code: e.code, cycle: e.cycle, board: name(e.board), detail: e.detail });
+          p.log.append('alarm', { code: e.code, cycle: e.cycle, target: name(e.board), detail: e.detail });
           break;
         case 'event':
-          p.log.append(e.code, { cycle: e.cycle, board: name(e.board), detail: e.detail });
+          p.log.append(e.code, { cycle: e.cycle, target: name(e.board), detail: e.detail });
           if (e.code === 'handover') this.#handoverPending = true;
           break;
       }
