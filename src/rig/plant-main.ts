@@ -106,6 +106,8 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
       emitEvent({ kind: 'lost-cycle', cycle });
     } else {
       stats.accepted++;
+      // One line per accepted cycle for the supervisor's gap histogram (not printed).
+      emitEvent({ kind: 'outputs', cycle, board, tMs: Math.round(tMs * 10) / 10 });
       if (lastBoard !== null && board !== lastBoard) emitEvent({ kind: 'driver-change', cycle, from: lastBoard, to: board });
       lastBoard = board;
     }

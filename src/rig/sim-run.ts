@@ -33,6 +33,8 @@ const startDelayMs = 500;
 const readyTimeoutMs = 60_000;
 /** Simulated watchdog timeout: also how long a kill -9'd board stays dark before its WDT resets it. */
 const watchdogTimeoutMs = 1000;
+/** A fenced board gets this long to reset itself (its own watchdog) before its reset line is pulled. */
+const fenceGraceMs = 2 * watchdogTimeoutMs + 500;
 /** Events kept for the summary and the dashboard. */
 const eventsKeptMax = 100_000;
 
@@ -101,8 +103,12 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const events: Array<Record<string, unknown>> = [];
   const views = new Map<string, BoardView>();
   const plantView = { cycle: 0, lost: 0, dualDriven: 0, accepted: 0, done: false, levelM: 0 };
-  const gapHistogram = emptyGapHistogram([periodMs * 1.5, periodMs * 2.5, periodMs * 5, 100, 250, 500, 1000]);
-  let lastDriverChangeMs = 0;
+  // Gaps between consecutive outputs at the plant: one period when all is well.
+  const gapBoundsMs = [...new Set([periodMs * 1.2, periodMs * 2, periodMs * 5, 500, 1000].map((x) => Math.round(x)))].sort((a, b) => a - b);
+  const gapHistogram = emptyGapHistogram(gapBoundsMs);
+  let lastOutputTMs: number | null = null;
+  let maxGapMs = 0;
+  const recentVotes: Array<{ cycle: number; outcome: string; dissent: string[]; missing: string[] }> = [];
   const fenced = new Map<string, number>();
   let printEvents = false; // without --json and without the dashboard: notable events as text
   const emit = (ev: Record<string, unknown>) => {
@@ -128,7 +134,14 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
         if (ev.kind === 'status') {
           // Each board's view five times a second: the dashboard's source, and in --json the
           // stream of vote results (lastVote) and membership.
-          views.set(name, ev as unknown as BoardView);
+          const view = ev as unknown as BoardView;
+          views.set(name, view);
+          const v = view.lastVote;
+          if (v && view.role === 'member' && !recentVotes.some((r) => r.cycle === v.cycle)) {
+            recentVotes.push({ cycle: v.cycle, outcome: v.outcome, dissent: v.dissent, missing: v.missing });
+            recentVotes.sort((a, b) => a.cycle - b.cycle);
+            if (recentVotes.length > 8) recentVotes.shift();
+          }
           if (o.json) out.write(JSON.stringify(ev) + '\n');
           return;
         }
@@ -142,18 +155,30 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           if (Number.isFinite(t0Ms)) sup.send(name, { t: 'start', t0Ms } satisfies BoardControl);
           else if (ready.add(name).size === SIM_BOARDS.length + 1) allReady();
         }
-        if (ev.kind === 'driver-change') {
-          const now = monoMs();
-          if (lastDriverChangeMs) addGap(gapHistogram, now - lastDriverChangeMs);
-          lastDriverChangeMs = now;
+        if (ev.kind === 'outputs' && typeof ev.tMs === 'number') {
+          if (lastOutputTMs !== null) {
+            const gap = ev.tMs - lastOutputTMs;
+            addGap(gapHistogram, gap);
+            if (gap > maxGapMs) maxGapMs = gap;
+          }
+          lastOutputTMs = ev.tMs;
+          return;
         }
         if (ev.kind === 'pull-reset' && typeof ev.target === 'string') {
-          // The fenced board's reset line: pulled once per fencing (several boards may report it).
-          const last = fenced.get(ev.target) ?? -Infinity;
-          if (monoMs() - last > 2 * watchdogTimeoutMs) {
-            fenced.set(ev.target, monoMs());
-            emit({ kind: 'reset-line', board: ev.target, by: name, tMs: Math.round(monoMs() - t0Ms) });
-            sup.restart(ev.target);
+          // The majority fenced a board. A board that is merely hung or stalled resets itself
+          // through its own watchdog; the reset line is pulled only if it has not done so within
+          // the grace period (a board that keeps running but is wrong, or is dead without a WDT).
+          const target = ev.target;
+          const boot = sup.status(target).boot;
+          const last = fenced.get(target) ?? -Infinity;
+          if (monoMs() - last > fenceGraceMs) {
+            fenced.set(target, monoMs());
+            setTimeout(() => {
+              const st = sup.status(target);
+              if (st.boot !== boot) return; // it reset itself (watchdog) or was restarted meanwhile
+              emit({ kind: 'reset-line', board: target, by: name, tMs: Math.round(monoMs() - t0Ms) });
+              sup.restart(target);
+            }, fenceGraceMs);
           }
         }
         emit({ board: name, ...ev });
@@ -265,10 +290,10 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
         return { board: b, role, state: st.running ? (v ? `${v.role} ${v.health}` : 'booting') : 'down', boot: st.boot, psu: [{ name: 'a', ok: v?.psu !== 'degraded' }, { name: 'b', ok: v?.psu !== 'degraded' }], nics: [{ name: 'bond0', up: v?.nic !== 'degraded' && v?.nic !== 'down' }] };
       }),
       links: [['b1', 'b2'], ['b1', 'b3'], ['b2', 'b3']].map(([a, b]) => ({ a: a!, b: b!, serial: linkState(a!, b!, 'serial'), udp: linkState(a!, b!, 'udp') })),
-      votes: [...views.values()].map((v) => v.lastVote).filter((v): v is NonNullable<typeof v> => v !== null).slice(-1).map((v) => ({ cycle: v.cycle, outcome: v.outcome, dissent: v.dissent, missing: v.missing })),
+      votes: [...recentVotes],
       faults: faultView,
       gapHistogram,
-      totals: { lostCycles: plantView.lost, wrongOutputs: 0, dualDriven: plantView.dualDriven, failovers: events.filter((e) => e.kind === 'failover').length, maxGapMs: 0 },
+      totals: { lostCycles: plantView.lost, wrongOutputs: 0, dualDriven: plantView.dualDriven, failovers: new Set(events.filter((e) => e.kind === 'failover').map((e) => e.epoch)).size, maxGapMs: Math.round(maxGapMs) },
     };
   };
 
@@ -289,7 +314,8 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   if (!dash && !o.json) {
     printEvents = true;
     out.write(`ftc sim: seed ${o.seed}, ${o.rateHz} Hz, ${cycles} cycles (${o.durationMs / 1000} s), ${o.faults.length} fault(s); starting in ${startDelayMs / 1000} s\n`);
-    for (const b of SIM_BOARDS) out.write(`  ${b} console: ${consoles[b] ? join(o.runDir, `${b}.console`) : '-'} (ftc console ${b} --run-dir ${o.runDir})\n`);
+    const runDirOpt = resolve(o.runDir) === resolve('.ftc/run') ? '' : ` --run-dir ${o.runDir}`;
+    for (const b of SIM_BOARDS) out.write(`  ${b} console on ${consoleCables[SIM_BOARDS.indexOf(b)]?.pathB}: attach with \`npx ftc console ${b}${runDirOpt}\` (or screen/picocom)\n`);
   }
 
   // ---- run until the plant has closed the last cycle

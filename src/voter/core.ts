@@ -480,6 +480,11 @@ export class BoardCore<S> {
       if (maj !== null && mine.digest !== maj) { this.#demote('observerMismatch', c); return; }
       this.#state = mine.nextState;
       this.#pending = this.#decide(votes, members);
+      // Missed the votes that admitted me (lost messages)? Two members already count me in.
+      const counted = votes.filter((v) => v.membersMask & bit(this.self));
+      if (counted.length >= 2 && counted[0]!.membersMask === counted[1]!.membersMask) {
+        this.#pending.add |= bit(this.self);
+      }
       return;
     }
     if (maj !== null && mine.digest !== maj && !this.#failSafe) { this.#demote('outvoted', c); return; }
@@ -509,7 +514,9 @@ export class BoardCore<S> {
         const v = r.votes.get(x);
         if (members & bit(x)) {
           const ok = v !== undefined && v.digest === maj && popcount(v.heardMask & members) >= q && (mine.heardMask & bit(x)) !== 0;
-          this.#fault[x] = ok ? Math.max(0, this.#fault[x]! - this.cfg.faultDecayPerCycle) : this.#fault[x]! + 1;
+          // Capped at threshold + 1 so an accusation lapses within (threshold + 1) / decay clean
+          // cycles after the trouble ends, however long it lasted.
+          this.#fault[x] = ok ? Math.max(0, this.#fault[x]! - this.cfg.faultDecayPerCycle) : Math.min(this.cfg.faultThreshold + 1, this.#fault[x]! + 1);
           // An accusation the majority never joined lapses once the counter has decayed to zero,
           // so it cannot combine with a later, different fault's accusation.
           if (this.#fault[x] === 0 && this.#accuse & bit(x)) this.#accuse &= ~bit(x);

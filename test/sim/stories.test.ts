@@ -171,3 +171,11 @@ test('the same seed replays exactly', (t) => {
   t.deepEqual(a.log, b.log);
   t.deepEqual(a.violations, []);
 });
+
+test('both transports between the active board and the next one are cut: the third board arbitrates and nobody is voted out', (t) => {
+  const r = story(t, { faults: [{ kind: 'linkCut', board: 0, peer: 1, startCycle: 100, endCycle: 400 }], cycles: 450 });
+  clean(t, r);
+  t.true(r.driverByCycle.every((d) => d === 0));
+  t.is(r.log.filter((e) => ['votedOut', 'demoted', 'fence'].includes(e.code)).length, 0);
+  t.true(events(r, 'accuse').length >= 2, 'the two cut-off boards accuse each other, which is not a majority');
+});
