@@ -1,21 +1,9 @@
 /**
- * INTEGRATION POINTS for the lead: the bodies of `ftc run`, `ftc sim`, `ftc doctor` and `ftc demo`.
- * src/cli/main.ts parses and validates every option and calls these with typed values; each
- * returns the process exit code. They throw NotIntegratedError until the board process, the
- * plant and the simulator are wired (this is the only file where that is acceptable).
- *
- * Pieces ready for them: Supervisor (supervisor.ts) + child.ts for the processes, FaultSpec
- * (faultspec.ts, already parsed here), EventLog (src/eventlog), serveConsole + writeConsolePath
- * (src/console), startDashboard/renderDashboard (dashboard.ts), summarize (summary.ts).
+ * The bodies of `ftc run`, `ftc sim`, `ftc doctor` and `ftc demo`. src/cli/main.ts parses and
+ * validates every option and calls these with typed values; each returns the process exit code.
+ * Heavy modules are imported lazily so `ftc --help` and `ftc console` start fast.
  */
 import type { FaultSpec } from './faultspec.ts';
-
-export class NotIntegratedError extends Error {
-  override name = 'NotIntegratedError';
-  constructor(what: string) {
-    super(`${what} is not integrated yet (src/rig/actions.ts is the integration point)`);
-  }
-}
 
 /** A bad option or input found after parsing (e.g. while reading a config): exit code 2. */
 export class UsageError extends Error {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.ts';
 import { writeConsolePath } from '../../src/console/client.ts';
 import { serveConsole } from '../../src/console/server.ts';
@@ -87,10 +88,21 @@ test('through bin/ftc.js too, a bad fault spec exits 2 with the message', async 
   t.regex(r.stderr, /bad fault spec "kill:b9@5s"/);
 });
 
-test('the actions the lead integrates say so and exit 1 for now', async (t) => {
-  const r = await ftcIn(['sim', '--seed', '7', '--fault', 'kill:active@5s', '--no-dashboard', '--json']);
+test('ftc run with a config that names an unknown board exits 2 and names the field and the fix', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftc-cli-'));
+  const bad = path.join(dir, 'bad.yaml');
+  fs.writeFileSync(bad, 'board: b9\n');
+  const r = await ftc(['run', '--config', bad]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /board: "b9" is not allowed; fix: /);
+  t.false(r.stderr.includes('    at '), 'no stack trace');
+});
+
+test('ftc doctor on this machine (no GPIO, no I2C, no watchdog) reports each problem with its fix and exits 1', async (t) => {
+  const r = await ftc(['doctor', '--config', fileURLToPath(new URL('../../hw/examples/b1.yaml', import.meta.url))]);
   t.is(r.code, 1);
-  t.regex(r.stderr, /ftc sim is not integrated yet/);
+  t.regex(r.stdout, /ERROR sysfs GPIO: \/sys\/class\/gpio does not exist/);
+  t.regex(r.stdout, /fix: /);
 });
 
 test('ftc console-passwd makes a hash from stdin that the console accepts', async (t) => {
