@@ -197,6 +197,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     injectExternal: (spec) => {
       if (spec.kind === 'psu') { control({ t: 'psu', rail: spec.supply, ok: false }); return { ok: true, message: `psu ${spec.supply} lost` }; }
       if (spec.kind === 'nic') { control({ t: 'nic', slave: spec.iface, up: false }); return { ok: true, message: `${spec.iface} down` }; }
+      if (spec.kind === 'button') { control({ t: 'button', ms: spec.forMs ?? 200 }); return { ok: true, message: `maintenance button held ${spec.forMs ?? 200} ms` }; }
       return { ok: false, message: `${spec.kind} is injected by the simulator (ftc sim --fault ...), not from a board's console` };
     },
   });
@@ -231,8 +232,10 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
 
   await controller.start();
   // Control messages are applied between ticks (a stall busies the loop, as a real one would).
+  // The sim GPIO chip debounces on the clock: poll() delivers edges that have become stable.
   setInterval(() => {
     while (pendingControl.length) control(pendingControl.shift()!);
+    gpio.poll();
   }, 5);
   setInterval(() => emitEvent({ ...controller.takeStatusLine(), led: peripherals.ledPattern }), statusPeriodMs);
 }

@@ -40,6 +40,7 @@ export type FaultSpec =
   | ({ kind: 'restart'; board: BoardRef } & Timed)
   | ({ kind: 'hang'; board: BoardRef } & Lasting)
   | ({ kind: 'stall'; board: BoardRef } & Lasting)
+  | ({ kind: 'button'; board: BoardRef } & Lasting)
   | ({ kind: 'cut'; a: BoardId; b: BoardId; medium: LinkMedium } & Lasting)
   | ({ kind: 'corrupt'; a: BoardId; b: BoardId; medium: LinkMedium; bitErrorRate: number } & Lasting)
   | ({ kind: 'partition'; groups: BoardId[][] } & Lasting)
@@ -59,6 +60,7 @@ export const FAULT_EXAMPLES: Readonly<Record<FaultKind, string>> = {
   partition: 'partition:b1|b2,b3@6s+2s',
   psu: 'psu:b2:a@3s',
   nic: 'nic:b3:eth0@3s',
+  button: 'button:active@5s+200ms',
 };
 
 /** One line per kind, for --help. */
@@ -73,6 +75,7 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   partition: 'groups of boards that cannot talk to each other',
   psu: 'one power supply input (a or b) fails',
   nic: 'one network interface goes down',
+  button: 'hold the maintenance button for D (short press: hand the active role away)',
 };
 
 const FAULT_KINDS = Object.keys(FAULT_EXAMPLES) as FaultKind[];
@@ -205,6 +208,7 @@ export function parseFaultSpec(spec: string, options: FaultSpecOptions = {}): Fa
       return { kind, board: board(target, true), atMs };
     case 'hang':
     case 'stall':
+    case 'button':
       return { kind, board: board(target, true), atMs, forMs };
     case 'cut':
       return { kind, ...link(target), atMs, forMs };
@@ -263,6 +267,7 @@ export function formatFaultSpec(f: FaultSpec): string {
     case 'restart':
     case 'hang':
     case 'stall':
+    case 'button':
       return `${f.kind}:${f.board}${when}`;
     case 'cut':
       return `cut:${f.a}-${f.b}/${f.medium}${when}`;

@@ -261,6 +261,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           end(() => sup.send(b, { t: 'psu', rail: f.supply, ok: true } satisfies BoardControl));
           break;
         }
+        case 'button': sup.send(boardOf(f.board), { t: 'button', ms: forMs ?? 200 } satisfies BoardControl); break;
         case 'nic': {
           const b = boardOf(f.board);
           sup.send(b, { t: 'nic', slave: f.iface, up: false } satisfies BoardControl);
@@ -362,6 +363,8 @@ export function describeEvent(ev: Record<string, unknown>, tMs: number): string 
     case 'alarm': return `${t}  ${who}: ALARM ${ev.code}${ev.detail ? ` ${ev.detail}` : ''}${cyc}`;
     case 'reset-line': return `${t}  ${ev.by} pulls the reset line of ${ev.board} (fenced by the majority)`;
     case 'watchdog-reset': return `${t}  ${who}: WATCHDOG RESET ${ev.reason}`;
+    case 'button': return `${t}  ${who}: maintenance button: ${ev.action}`;
+    case 'handover': return `${t}  ${who}: handover to ${ev.target ?? 'the next board'} ${ev.detail ?? ''}${cyc}`;
     case 'health': return `${t}  ${who}: ${ev.what} ${ev.state} (${ev.cause})`;
     case 'lost-cycle': return `${t}  plant: cycle ${ev.cycle} had no output`;
     case 'process-exit': return `${t}  ${who}: process exited (${ev.signal ?? `code ${ev.code}`})`;

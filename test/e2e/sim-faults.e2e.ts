@@ -58,3 +58,18 @@ for (const scenario of SCENARIOS) {
     t.is(summary.lostCycles, 0, 'a cycle had no output');
   });
 }
+
+test.serial("the active board's maintenance button, pressed through johnny-five, hands the role over and its LED follows", async (t) => {
+  const { summary, lines } = await simulate(['button:active@4s+200ms']);
+  const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const handover = events.find((e) => e.kind === 'handover-done');
+  t.truthy(handover, 'a handover completed');
+  const from = handover?.from as string;
+  // The status LED of the board that gave the role away: steady on while active, then the standby blink.
+  const leds = events.filter((e) => e.kind === 'status' && e.board === from).map((e) => e.led);
+  t.is(leds.find((l) => l !== undefined), 'on');
+  t.is(leds[leds.length - 1], 'blink-slow');
+  t.true(events.some((e) => e.kind === 'button' && e.board === from));
+  t.is(summary.lostCycles, 0);
+  t.is(summary.dualDriven, 0);
+});
