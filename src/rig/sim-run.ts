@@ -35,6 +35,8 @@ const readyTimeoutMs = 60_000;
 const watchdogTimeoutMs = 1000;
 /** A fenced board gets this long to reset itself (its own watchdog) before its reset line is pulled. */
 const fenceGraceMs = 2 * watchdogTimeoutMs + 500;
+/** Notable events printed after the dashboard closes. */
+const recapLinesMax = 60;
 /** Events kept for the summary and the dashboard. */
 const eventsKeptMax = 100_000;
 
@@ -112,7 +114,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const fenced = new Map<string, number>();
   let printEvents = false; // without --json and without the dashboard: notable events as text
   const emit = (ev: Record<string, unknown>) => {
-    if (events.length < eventsKeptMax) events.push(ev);
+    if (events.length < eventsKeptMax) events.push(Number.isFinite(t0Ms) ? { ...ev, tRunMs: monoMs() - t0Ms } : ev);
     if (o.json) out.write(JSON.stringify(ev) + '\n');
     else if (printEvents) {
       const line = describeEvent(ev, Number.isFinite(t0Ms) ? monoMs() - t0Ms : 0);
@@ -235,7 +237,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           break;
         }
         case 'restart': sup.restart(boardOf(f.board)); break;
-        case 'hang': sup.hang(boardOf(f.board), forMs); break;
+        case 'hang': sup.hang(boardOf(f.board), forMs); end(() => {}); break;
         case 'stall': sup.send(boardOf(f.board), { t: 'stall', ms: forMs ?? 2000 } satisfies BoardControl); break;
         case 'flip': sup.send(boardOf(f.board), { t: 'flip', bit: prng.int(1 << 16) } satisfies BoardControl); break;
         case 'cut':
@@ -288,7 +290,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
         const v = views.get(b);
         const st = sup.status(b);
         const role = !st.running ? 'down' : !v ? 'joining' : v.role !== 'member' ? 'joining' : v.active === b ? 'active' : 'standby';
-        return { board: b, role, state: st.running ? (v ? `${v.role} ${v.health}` : 'booting') : 'down', boot: st.boot, psu: [{ name: 'a', ok: v?.psu !== 'degraded' }, { name: 'b', ok: v?.psu !== 'degraded' }], nics: [{ name: 'bond0', up: v?.nic !== 'degraded' && v?.nic !== 'down' }] };
+        return { board: b, role, state: st.running ? (v ? v.health : 'booting') : 'down', boot: st.boot, psu: [{ name: 'a', ok: v?.psu !== 'degraded' }, { name: 'b', ok: v?.psu !== 'degraded' }], nics: [{ name: 'bond0', up: v?.nic !== 'degraded' && v?.nic !== 'down' }] };
       }),
       links: [['b1', 'b2'], ['b1', 'b3'], ['b2', 'b3']].map(([a, b]) => ({ a: a!, b: b!, serial: linkState(a!, b!, 'serial'), udp: linkState(a!, b!, 'udp') })),
       votes: [...recentVotes],
@@ -327,7 +329,14 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
     }, 50);
   });
   for (const t of timers) clearTimeout(t);
-  dash?.stop();
+  if (dash) {
+    dash.stop();
+    // What happened, once the screen is back: the notable events, one line each.
+    const recap = events.map((e) => describeEvent(e, typeof e.tRunMs === 'number' ? e.tRunMs : 0)).filter((l): l is string => l !== null && !l.includes('process exited (SIGTERM)'));
+    out.write(`what happened (${recap.length} events; all of them in the logs below):\n`);
+    for (const l of recap.slice(0, recapLinesMax)) out.write(l + '\n');
+    if (recap.length > recapLinesMax) out.write(`  ... ${recap.length - recapLinesMax} more\n`);
+  }
   await sup.stop();
   for (const c of [...cables.values(), ...consoleCables]) await c.close();
 

@@ -275,7 +275,8 @@ export class BoardController<S> {
   #track(): void {
     const snap = this.core.snapshot();
     if (snap.active !== this.#lastActive) {
-      if (this.#lastActive !== null && snap.active !== null && snap.role === 'member') {
+      // Logged once for the rig, by the board that takes the role over.
+      if (this.#lastActive !== null && snap.active === this.selfIdx && snap.role === 'member') {
         this.#p.log.append(this.#handoverPending ? 'handover-done' : 'failover', {
           from: this.#name(this.#lastActive), to: this.#name(snap.active), cycle: snap.cycle, epoch: `${snap.cycle}:${snap.active}`,
         });
