@@ -1,5 +1,10 @@
 /** A logic level on a line. */
 export type Bit = 0 | 1;
+/**
+ * `out` starts the line low; `high`/`low` start it at that RAW electrical level, ignoring
+ * `activeLow` (the kernel's gpiolib-sysfs direction_store calls gpiod_direction_output_raw): open
+ * an active-low output `high` to start it inactive.
+ */
 export type GpioDirection = 'in' | 'out' | 'high' | 'low';
 export type GpioEdge = 'none' | 'rising' | 'falling' | 'both';
 
@@ -33,8 +38,10 @@ export interface GpioLine {
 }
 
 /**
- * Opens lines by number. `pin` is the number the kernel's sysfs uses (board configs carry the
- * gpiochip base offset: Raspberry Pi kernels >= 6.6 put gpiochip0 at 512 on a Pi 4, 571 on a Pi 5).
+ * Opens lines by number. `pin` is the number the kernel's sysfs uses. Board configs use the
+ * board's own numbering (BCM GPIO17 = 17) and the shell maps it with the gpiochip base read at
+ * start-up (src/hw/gpio-chips.ts): Raspberry Pi kernels >= 6.6 put gpiochip0 at 512 on a Pi 4,
+ * 571 on a Pi 5.
  *
  * Contract: a pin that is not an integer in [0, `pinMax`] throws `GpioError` code `EINVAL`
  * (sim and real alike); opening a pin that is already open in this process throws code `EBUSY`.
