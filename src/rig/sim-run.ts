@@ -178,6 +178,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
             setTimeout(() => {
               const st = sup.status(target);
               if (st.boot !== boot) return; // it reset itself (watchdog) or was restarted meanwhile
+              if (views.get(target)?.role === 'member' && views.get(target)?.boot === boot) return; // it rejoined: healthy again
               emit({ kind: 'reset-line', board: target, by: name, tMs: Math.round(monoMs() - t0Ms) });
               sup.restart(target);
             }, fenceGraceMs);

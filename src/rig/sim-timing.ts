@@ -22,8 +22,16 @@ export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
     msgDelayMaxMs,
     msgDelayNominalMs: 0.4,
     clockSkewMaxMs,
-    // A phase run later than this missed its sync point (the board steps down and rejoins).
+    // A phase run later than this missed its sync point: the board sends nothing stale and
+    // computes that cycle from its peers' votes. When the OS delays every board process at once
+    // (15-90 ms seen with both cores busy) only the cycles nobody computed are lost; beyond
+    // lateToleranceCycles periods the board steps down, and if all did, the rig re-forms.
     lateMaxMs: phaseMs * 0.9,
+    lateToleranceCycles: 4,
+    lateBudgetCycles: 10,
+    // Total loss: re-form after 1 s (at 20 Hz) without a live voting set.
+    reformQuietCycles: Math.max(11, Math.round(1000 / periodMs)),
+    listenCycles: Math.max(1, Math.round(1000 / periodMs)),
     cleanCyclesToRejoin: 20,
   };
 }

@@ -31,6 +31,8 @@ import type { Workload } from '../workload/types.ts';
 
 /** Longest sleep between ticks: pings, link up/down and the watchdog feed need a regular step. */
 export const tickMaxMs = 20;
+/** A tick this late yields once to the poll phase before stepping the core. */
+const lateDrainMs = 2;
 /** Votes kept for the console. */
 const votesMax = 64;
 /** Faults kept for the console. */
@@ -60,8 +62,13 @@ export interface BoardParts<S> {
   boot: number;
   resetReason: string;
   rateHz: number;
-  /** Local monotonic time at which cycle 0 starts. */
+  /** Local monotonic time at which cycle 0 starts (with startAs 'cold': this board's own grid, used only if it hears nobody). */
   t0Ms: number;
+  /**
+   * How the voter starts (src/voter/config.ts). Default: 'member' on boot 1 (a simulator whose
+   * boards share t0), 'joining' after. Real boards use 'cold': no shared clock, listen first.
+   */
+  startAs?: 'member' | 'joining' | 'cold';
   /** Timing assumptions and policy handed to the voter (see src/voter/config.ts). */
   voter: Partial<VoterConfig>;
   workload: Workload<S>;
@@ -103,6 +110,8 @@ export class BoardController<S> {
   #wakeAtMs = 0;
   readonly timing = { ticks: 0, lateOver1Ms: 0, lateOver5Ms: 0, lateMaxMs: 0, lateMaxSinceStatusMs: 0 };
   #stopped = false;
+  /** A late tick first lets the event loop read the frames that queued up meanwhile (see #tick). */
+  #drainedLate = false;
   readonly #healthCauses = new Map<string, string>();
 
   constructor(parts: BoardParts<S>) {
@@ -112,7 +121,7 @@ export class BoardController<S> {
     this.#startMs = parts.clock.nowMs();
     this.#lastFeedMs = this.#startMs;
     this.core = new BoardCore(
-      makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.boot > 1 ? 'joining' : 'member' }),
+      makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.startAs ?? (parts.boot > 1 ? 'joining' : 'member') }),
       parts.workload,
     );
     this.local = { sensors: (c) => parts.io.sensors(c), health: 'ok' };
@@ -209,7 +218,17 @@ export class BoardController<S> {
   #tick = (): void => {
     if (this.#stopped) return;
     const p = this.#p;
-    const now = p.clock.nowMs();
+    let now = p.clock.nowMs();
+    // Woken late (the OS delayed this process): timers run before the poll phase, so the peers'
+    // frames that arrived meanwhile are not read yet. Yield once (setImmediate runs after the
+    // poll phase) so the core catches the missed cycles up from those votes.
+    if (this.#wakeAtMs > 0 && now - this.#wakeAtMs > lateDrainMs && !this.#drainedLate) {
+      this.#drainedLate = true;
+      setImmediate(this.#tick);
+      return;
+    }
+    this.#drainedLate = false;
+    now = p.clock.nowMs();
     if (this.#wakeAtMs > 0) {
       const late = now - this.#wakeAtMs;
       const t = this.timing;

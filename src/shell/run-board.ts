@@ -167,6 +167,8 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   const t0Ms = Math.ceil(clock.nowMs() / 1000) * 1000 + 1000;
   controller = new BoardController({
     self, boards, boot, resetReason: boot === 1 ? 'power-on' : 'restart', rateHz: config.cycleHz, t0Ms,
+    // Real boards boot at different times with unrelated clocks: listen, align, then snapshot or re-form.
+    startAs: 'cold',
     voter: { policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
     workload: tankWorkload, clock, links,
     // The 2oo3 relay ladder: this board closes its relays while it backs a driver (not failing safe).

@@ -2,6 +2,7 @@ import { BoardCore, type Effect, type Inbound } from '../voter/core.ts';
 import { decodeMsg, encodeMsg, type Msg } from '../voter/codec.ts';
 import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
 import { tankWorkload, type TankState } from '../workload/tank.ts';
+import { fnv1a32 } from '../voter/hash.ts';
 import { Plant, runReference, type ReferenceRun } from './plant.ts';
 import { Prng } from './prng.ts';
 
@@ -13,7 +14,11 @@ import { Prng } from './prng.ts';
 export type FaultKind =
   | 'crash' | 'pause' | 'restart' | 'loss' | 'corrupt' | 'duplicate' | 'reorder' | 'delay'
   | 'partition' | 'partitionIn' | 'partitionOut' | 'bitflip' | 'lie' | 'sensorStuck' | 'sensorNoisy'
-  | 'drift' | 'serialCut' | 'linkCut';
+  | 'drift' | 'serialCut' | 'linkCut'
+  /** Rig-wide (board -1): the OS delays every board process at once (correlated pause), for durationMs. */
+  | 'pauseAll'
+  /** Rig-wide (board -1): power cut of the whole rig; every board boots again (cold) at endCycle + up to 3 periods. */
+  | 'restartAll';
 
 export interface Fault {
   kind: FaultKind;
@@ -29,7 +34,11 @@ export interface Fault {
   bit?: number;
   /** serialCut / linkCut: the other end of the cut link. */
   peer?: number;
+  /** pauseAll: how long every board is held (ms); endCycle must cover it. */
+  durationMs?: number;
 }
+
+export const rigWideKinds: ReadonlySet<FaultKind> = new Set(['pauseAll', 'restartAll']);
 
 /** Which faults the rig must mask completely, without voting anyone out. */
 export const maskedKinds: ReadonlySet<FaultKind> = new Set(['duplicate', 'reorder', 'sensorStuck', 'sensorNoisy', 'serialCut']);
@@ -48,6 +57,10 @@ export interface SimOptions {
   detectBoundCycles?: number;
   rejoinBoundCycles?: number;
   reference?: ReferenceRun;
+  /** Cycles after a rig-wide fault within which the rig must be back to driving (lost cycles excused until then). */
+  recoverBoundCycles?: number;
+  /** Cold start: board i is powered at bootAtMs[i] (true time) with its clock offset by clockOffsetMs[i]; it starts 'cold'. */
+  coldStart?: { bootAtMs: number[]; clockOffsetMs: number[] };
   /** Keep every core event in result.log (story tests). */
   log?: boolean;
   reproduce?: string;
@@ -61,11 +74,13 @@ export interface SimResult {
   violations: Violation[];
   driverByCycle: (number | null)[];
   accepted: (readonly number[] | null)[];
-  /** Longest run of consecutive cycles that reached the plant with no output. */
+  /** Longest run of consecutive cycles that reached the plant with no output (outside excused outages). */
   worstGapCycles: number;
   /** Cycles from a fault's repair to the board being back in the voting set (max over faults). */
   worstRejoinCycles: number;
   worstDetectCycles: number;
+  /** Cycles lost inside the windows excused by rig-wide faults / cold start. */
+  excusedLostCycles: number;
   log: LogEntry[];
   msgs: { sent: number; dropped: number; corrupted: number; codec: number };
   cores: BoardCore<TankState>[];
@@ -83,6 +98,8 @@ interface Rt {
   mailbox: { at: number; msg: Msg }[];
   wake: number;
   baseDrift: number;
+  /** Boots next as 'cold' (power-on, no rig assumed) rather than 'joining' (reset by a peer). */
+  cold?: boolean;
   local: { sensors: (cycle: number) => readonly number[] };
 }
 
@@ -126,6 +143,15 @@ export class Simulation {
   #msgs = { sent: 0, dropped: 0, corrupted: 0, codec: 0 };
   #resetHoldMs: number;
   #voterOver: Partial<VoterConfig>;
+  /** Cycle windows in which lost cycles are excused (rig-wide faults, cold start). */
+  #excused: { from: number; to: number }[] = [];
+  #excusedLost = 0;
+  /**
+   * Once a cycle was lost, the fault-free reference no longer applies (the plant moved on safe
+   * outputs). From then on outputs are checked against a shadow replica of the workload, anchored
+   * on the state a majority of members holds and stepped with the healthy boards' sensor reading.
+   */
+  #shadow: { on: boolean; state: TankState | null } = { on: false, state: null };
 
   constructor(o: SimOptions) {
     this.o = o;
@@ -143,6 +169,27 @@ export class Simulation {
       const core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: id, epochStartMs: 0 }), tankWorkload);
       const local = { sensors: (k: number) => this.#sensors(id, k) };
       this.boards.push({ id, core, clock, status: 'up', downUntil: 0, pausedUntil: 0, mailbox: [], wake: 0, baseDrift, local });
+    }
+    const cfg0 = makeVoterConfig({ ...this.#voterOver, self: 0 });
+    const recover = o.recoverBoundCycles ?? 150;
+    if (o.coldStart) {
+      this.boards.forEach((b, i) => {
+        b.status = 'down';
+        b.cold = true;
+        b.downUntil = o.coldStart!.bootAtMs[i] ?? 0;
+        b.clock = { ...b.clock, l0: b.clock.l0 + (o.coldStart!.clockOffsetMs[i] ?? 0) };
+      });
+      this.#excused.push({ from: 0, to: Math.ceil(Math.max(...o.coldStart.bootAtMs) / this.P) + recover });
+    }
+    for (const f of this.#faults) {
+      if (f.kind === 'pauseAll') {
+        const endMs = (f.startCycle + (f.phase ?? 0)) * this.P + (f.durationMs ?? 0);
+        if (f.endCycle * this.P < endMs) throw new Error(`pauseAll: endCycle ${f.endCycle} does not cover durationMs ${f.durationMs}`);
+        // Within the late tolerance only the cycles nobody could compute are lost; longer, the
+        // boards step down and the rig re-forms.
+        const short = (f.durationMs ?? 0) <= (cfg0.lateToleranceCycles - 1) * this.P;
+        this.#excused.push({ from: f.startCycle, to: Math.ceil(endMs / this.P) + (short ? 1 : recover) });
+      } else if (f.kind === 'restartAll') this.#excused.push({ from: f.startCycle, to: f.endCycle + 3 + recover });
     }
   }
 
@@ -254,8 +301,13 @@ export class Simulation {
   }
 
   /** Is board x allowed to be suspected at cycle c (it is, or recently was, the faulty one)? */
+  #isExcused(c: number): boolean {
+    return this.#excused.some((w) => c >= w.from && c <= w.to);
+  }
+
   #faultyAt(x: number, c: number): boolean {
     const grace = this.o.rejoinBoundCycles ?? 80;
+    if (this.#excused.some((w) => c >= w.from - 1 && c <= w.to + grace)) return true;
     for (const f of this.#faults) {
       if (f.board !== x || maskedKinds.has(f.kind)) continue;
       if (f.kind === 'drift' && Math.abs(f.driftPpm ?? 0) < 5000) continue;
@@ -282,7 +334,8 @@ export class Simulation {
     }
     if (this.#hyp === 'single' && e.code === 'fence' && e.target !== undefined && healthy(e.target)) this.#violate(e.cycle, 'misdiagnosis', `board ${e.board} fenced healthy board ${e.target}`);
     if (this.#hyp === 'single' && e.code === 'demoted' && healthy(e.board)) this.#violate(e.cycle, 'misdiagnosis', `healthy board ${e.board} stepped down (${e.detail})`);
-    if (this.#hyp === 'single' && e.code === 'alarm:failSafe') this.#violate(e.cycle, 'failSafe', `board ${e.board} failed safe under a single fault: ${e.detail}`);
+    // Inside a rig-wide outage a board left over from an abandoned re-form may fail safe briefly (safe by construction).
+    if (this.#hyp === 'single' && e.code === 'alarm:failSafe' && healthy(e.board)) this.#violate(e.cycle, 'failSafe', `board ${e.board} failed safe under a single fault: ${e.detail}`);
   }
 
   #violate(cycle: number, kind: string, detail: string): void {
@@ -299,7 +352,8 @@ export class Simulation {
   #reboot(b: Rt): void {
     b.status = 'up';
     b.mailbox = [];
-    b.core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: b.id, startAs: 'joining' }), tankWorkload);
+    b.core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: b.id, startAs: b.cold ? 'cold' : 'joining' }), tankWorkload);
+    b.cold = false;
     b.wake = this.#t;
     this.#released[b.id] = this.#t;
     this.#reboots[b.id]!.push(Math.ceil(this.#t / this.P));
@@ -321,6 +375,19 @@ export class Simulation {
   }
 
   #startFault(f: Fault): void {
+    if (f.kind === 'pauseAll') {
+      const until = this.#t + (f.durationMs ?? 0);
+      for (const x of this.boards) {
+        if (x.status === 'up') { x.status = 'paused'; x.pausedUntil = until; }
+        else if (x.status === 'paused') x.pausedUntil = Math.max(x.pausedUntil, until);
+      }
+      return;
+    }
+    if (f.kind === 'restartAll') {
+      // Power comes back to each board a little apart (supplies, boot times differ).
+      for (const x of this.boards) { x.status = 'down'; x.cold = true; x.downUntil = f.endCycle * this.P + this.rng.next() * 3 * this.P; }
+      return;
+    }
     const b = this.boards[f.board]!;
     switch (f.kind) {
       case 'crash': case 'restart':
@@ -339,6 +406,7 @@ export class Simulation {
     }
   }
   #endFault(f: Fault): void {
+    if (rigWideKinds.has(f.kind)) return;
     const b = this.boards[f.board]!;
     if (f.kind === 'drift') b.clock = { t0: this.#t, l0: localOf(b.clock, this.#t), drift: b.baseDrift };
   }
@@ -363,24 +431,50 @@ export class Simulation {
     this.plant.step(accepted);
     this.#driver.push(accepted ? driver : null);
     this.#accepted.push(accepted);
-    if (accepted) this.#gapRun = 0;
+    // Cycles lost inside a rig-wide outage are counted apart (excusedLostCycles), not as a gap.
+    if (accepted || this.#isExcused(j)) this.#gapRun = 0;
     else this.#worstGap = Math.max(this.#worstGap, ++this.#gapRun);
-    const ref = this.ref.outputs[j];
+    const excused = this.#isExcused(j);
+    if (!accepted && excused) { this.#excusedLost++; this.#shadow = { on: true, state: null }; }
+    let ref: readonly number[] | undefined = this.ref.outputs[j];
+    if (this.#shadow.on && this.#shadow.state) {
+      const res = tankWorkload.step(this.#shadow.state, this.plant.sensorsFor(0, j));
+      this.#shadow.state = res.state;
+      ref = res.outputs;
+    } else if (this.#shadow.on) ref = accepted ?? undefined;
     if (this.#hyp === 'single') {
-      if (!accepted) this.#violate(j, 'noOutput', `no board's outputs reached the plant (selects ${JSON.stringify([...sel])})`);
-      else if (!sameOutputs(accepted, ref)) this.#violate(j, 'wrongOutput', `got ${JSON.stringify(accepted)}, fault-free run has ${JSON.stringify(ref)}`);
+      if (!accepted && !excused) this.#violate(j, 'noOutput', `no board's outputs reached the plant (selects ${JSON.stringify([...sel])})`);
+      else if (accepted && !sameOutputs(accepted, ref)) this.#violate(j, 'wrongOutput', `got ${JSON.stringify(accepted)}, ${this.#shadow.on ? 'the shadow replica' : 'the fault-free run'} has ${JSON.stringify(ref)}`);
     } else if (!this.#diverged) {
       if (!accepted || sameOutputs(accepted, this.plant.safeOutputs) && !sameOutputs(accepted, ref)) this.#diverged = true;
       else if (!sameOutputs(accepted, ref)) this.#violate(j, 'wrongOutput', `a wrong (not safe) output reached the plant: ${JSON.stringify(accepted)} vs ${JSON.stringify(ref)}`);
     }
+    // Anchor the shadow replica on the state the members agree on after this cycle.
+    if (this.#shadow.on && accepted && !this.#shadow.state) this.#shadow.state = this.#majorityState();
     if (this.#hyp === 'single') this.#checkBounds(j);
+  }
+
+  /** The state at least two members hold (after the cycle just closed), or null. */
+  #majorityState(): TankState | null {
+    const seen = new Map<number, number>();
+    for (const b of this.boards) {
+      const st = b.core.state;
+      if (b.status !== 'up' || b.core.role !== 'member' || !st) continue;
+      const h = fnv1a32(tankWorkload.encode(st));
+      const n = (seen.get(h) ?? 0) + 1;
+      seen.set(h, n);
+      if (n >= 2) return tankWorkload.decode(tankWorkload.encode(st));
+    }
+    return null;
   }
 
   #checkBounds(j: number): void {
     const detect = this.o.detectBoundCycles ?? 10;
     for (const f of this.#faults) {
       const detectable = f.kind === 'crash' || f.kind === 'restart' || f.kind.startsWith('partition')
-        || (f.kind === 'pause' && f.endCycle - f.startCycle >= 2);
+        // A pause spanning three cycle boundaries misses at least two votes (the fault threshold);
+        // a shorter one is a late wake the board catches up from its peers' votes.
+        || (f.kind === 'pause' && f.endCycle - f.startCycle >= 3);
       if (detectable && j === f.startCycle + detect) {
         const out = this.#outs[f.board]!.find((c) => c >= f.startCycle - 1);
         if (out === undefined) this.#violate(j, 'notDetected', `${f.kind} of board ${f.board} at cycle ${f.startCycle} not voted out within ${detect} cycles`);
@@ -393,7 +487,12 @@ export class Simulation {
   /** Every board voted out because of a fault is back in the voting set within the bound after repair. */
   #checkRejoins(j: number): void {
     const bound = this.o.rejoinBoundCycles ?? 80;
-    const sorted = [...this.#faults].sort((a, b) => a.startCycle - b.startCycle);
+    for (const w of this.#excused) {
+      if (w.to + bound >= j) continue;
+      const members = this.boards.map((b) => (b.status === 'up' && b.core.role === 'member' ? b.core.snapshot().members.length : 0));
+      if (members.some((n) => n !== 3)) this.#violate(j, 'notReintegrated', `after the rig-wide outage of cycles ${w.from}-${w.to} the boards are not all members again within ${bound} cycles (member counts ${members.join(',')})`);
+    }
+    const sorted = this.#faults.filter((f) => !rigWideKinds.has(f.kind)).sort((a, b) => a.startCycle - b.startCycle);
     sorted.forEach((f, i) => {
       const next = sorted.slice(i + 1).find((g) => g.board === f.board)?.startCycle ?? Infinity;
       const out = this.#outs[f.board]!.find((c) => c >= f.startCycle - 1 && c < next);
@@ -458,6 +557,7 @@ export class Simulation {
       worstGapCycles: this.#worstGap,
       worstRejoinCycles: this.#worstRejoin,
       worstDetectCycles: this.#worstDetect,
+      excusedLostCycles: this.#excusedLost,
       log: this.log,
       msgs: this.#msgs,
       cores: this.boards.map((b) => b.core),

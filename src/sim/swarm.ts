@@ -1,6 +1,9 @@
 import { Prng } from './prng.ts';
 import { runReference } from './plant.ts';
 import { simulate, type Fault, type FaultKind, type SimResult } from './sim.ts';
+import { defaultVoterConfig } from '../voter/config.ts';
+
+const defaultPeriodMs = defaultVoterConfig.periodMs;
 
 /**
  * Random fault schedules. Seeds with seed % 10 === 9 draw two overlapping faults on two boards
@@ -16,6 +19,21 @@ export const singleKinds: readonly FaultKind[] = [
 const doubleKinds: readonly FaultKind[] = ['crash', 'pause', 'bitflip', 'lie', 'partition', 'loss', 'partitionIn'];
 
 export interface SeedPlan { seed: number; cycles: number; hypothesis: 'single' | 'double'; faults: Fault[]; codec: boolean }
+
+/**
+ * Rig-wide phase (seed % 10 === 4): the OS delays every board at once (a short correlated pause,
+ * within the late tolerance: only the cycles nobody could compute may be lost; or a long one:
+ * every board steps down and the rig must re-form by itself), or the whole rig loses power.
+ */
+function drawRigWide(rng: Prng, start: number, periodMs: number): Fault {
+  const phase = rng.next();
+  const r = rng.next();
+  if (r < 0.75) {
+    const durationMs = (r < 0.5 ? rng.range(0.2, 2.9) : rng.range(6, 25)) * periodMs;
+    return { kind: 'pauseAll', board: -1, startCycle: start, phase, durationMs, endCycle: Math.ceil(start + phase + durationMs / periodMs) + 1 };
+  }
+  return { kind: 'restartAll', board: -1, startCycle: start, phase, endCycle: start + 1 + rng.int(30) };
+}
 
 export const rejoinBoundCycles = 80;
 
@@ -36,7 +54,9 @@ export function planSeed(seed: number, cycles: number): SeedPlan {
   const double = seed % 10 === 9;
   // Faults hit the active board (board 0 at start) more often: its failover is the interesting case.
   const pickBoard = () => (rng.chance(0.45) ? 0 : rng.int(3));
-  if (double) {
+  if (seed % 10 === 4) {
+    faults.push(drawRigWide(rng, 30 + rng.int(60), defaultPeriodMs));
+  } else if (double) {
     const a = pickBoard();
     const b = (a + 1 + rng.int(2)) % 3;
     const s = 30 + rng.int(Math.max(1, cycles / 3));

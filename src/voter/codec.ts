@@ -37,13 +37,33 @@ export interface ProposalMsg {
   /** Every board the sender would accept as driver this cycle. */
   candMask: number;
 }
-export interface JoinMsg { t: 'join'; from: number; cycle: number }
+/**
+ * Sent by a board that is not in the voting set, at a cycle start. Besides asking for a snapshot it
+ * carries what total-loss recovery needs: the last state this board saw a majority confirm
+ * (cycle and digest; NO_CLAIM if none, e.g. after a power-on) and whether it is ready to re-form.
+ */
+export interface JoinMsg {
+  t: 'join'; from: number; cycle: number;
+  claimCycle: number; claimDigest: number;
+  /** 1: the sender has seen no live voting set for reformQuietCycles. */
+  ready: 0 | 1;
+}
+export const NO_CLAIM = 0xffffffff;
+/**
+ * Total-loss recovery (Membership frame): the highest-ranked ready board proposes that the boards
+ * of `membersMask`, which all hold the state confirmed at claimCycle with claimDigest (NO_CLAIM:
+ * the workload's init state), start voting at startCycle.
+ */
+export interface ReformMsg {
+  t: 'reform'; from: number; cycle: number; startCycle: number; membersMask: number;
+  claimCycle: number; claimDigest: number;
+}
 export interface ChunkMsg {
   t: 'chunk'; from: number; to: number; snapCycle: number;
   index: number; count: number; totalCrc: number; chunkCrc: number; bytes: Uint8Array;
 }
 export interface HandoverMsg { t: 'handover'; from: number; cycle: number; to: number }
-export type Msg = InputMsg | VoteMsg | ProposalMsg | JoinMsg | ChunkMsg | HandoverMsg;
+export type Msg = InputMsg | VoteMsg | ProposalMsg | JoinMsg | ChunkMsg | HandoverMsg | ReformMsg;
 
 export const valuesMax = 32;
 export const chunkBytesLimit = 1024;
@@ -55,6 +75,7 @@ const typeOf: Record<Msg['t'], number> = {
   join: MsgType.JoinRequest,
   chunk: MsgType.StateChunk,
   handover: MsgType.Handover,
+  reform: MsgType.Membership,
 };
 
 export function msgTypeOf(m: Msg): number {
@@ -130,7 +151,8 @@ export function encodeMsg(m: Msg): Uint8Array {
       w.f64s(m.inputs); w.f64s(m.outputs);
       break;
     case 'proposal': w.u32(m.cycle); w.u8(m.select); w.u8(m.candMask); break;
-    case 'join': w.u32(m.cycle); break;
+    case 'join': w.u32(m.cycle); w.u32(m.claimCycle); w.u32(m.claimDigest); w.u8(m.ready); break;
+    case 'reform': w.u32(m.cycle); w.u32(m.startCycle); w.u8(m.membersMask); w.u32(m.claimCycle); w.u32(m.claimDigest); break;
     case 'chunk':
       w.u32(m.snapCycle); w.u8(m.to); w.u16(m.index); w.u16(m.count); w.u32(m.totalCrc); w.u32(m.chunkCrc); w.bytes(m.bytes);
       break;
@@ -170,7 +192,15 @@ export function decodeMsg(bytes: Uint8Array): DecodeResult {
         break;
       }
       case MsgType.Heartbeat: msg = { t: 'proposal', from, cycle: r.u32(), select: r.u8(), candMask: r.u8() }; break;
-      case MsgType.JoinRequest: msg = { t: 'join', from, cycle: r.u32() }; break;
+      case MsgType.JoinRequest: {
+        const cycle = r.u32(); const claimCycle = r.u32(); const claimDigest = r.u32(); const ready = r.u8();
+        if (ready > 1) return { ok: false, reason: `join ready ${ready} not 0|1` };
+        msg = { t: 'join', from, cycle, claimCycle, claimDigest, ready: ready as 0 | 1 };
+        break;
+      }
+      case MsgType.Membership:
+        msg = { t: 'reform', from, cycle: r.u32(), startCycle: r.u32(), membersMask: r.u8(), claimCycle: r.u32(), claimDigest: r.u32() };
+        break;
       case MsgType.StateChunk: {
         const snapCycle = r.u32(); const to = r.u8(); const index = r.u16(); const count = r.u16();
         const totalCrc = r.u32(); const chunkCrc = r.u32(); const b = r.bytes();

@@ -26,8 +26,27 @@ export interface VoterConfig {
   /** Resync: fraction of the median offset corrected per cycle, and a cap (so drift up to capMs/periodMs is tracked). */
   syncGain: number;
   syncSlewMaxMsPerCycle: number;
-  /** A phase run later than this after its deadline means this board missed a sync point. */
+  /**
+   * A phase run later than this after its deadline missed its sync point: the board sends nothing
+   * stale for that cycle (no input, vote or select) and computes it afterwards from the votes its
+   * peers sent (catch-up), so a late wake costs the rig at most the cycles nobody computed.
+   */
   lateMaxMs: number;
+  /** Wakes later than this many periods (a long stall) make the board step down and rejoin. */
+  lateToleranceCycles: number;
+  /** Own late score: +1 per missed cycle, -faultDecayPerCycle per clean one; at this a board steps down. */
+  lateBudgetCycles: number;
+  /**
+   * Total-loss recovery: a non-member that has seen no live voting set (no member proposal naming a
+   * driver) for this many cycles is ready to re-form one with the other ready boards.
+   */
+  reformQuietCycles: number;
+  /** Cycles between a re-form proposal and the cycle at which the new members start voting. */
+  reformLeadCycles: number;
+  /** A member with no majority for this many cycles in a row (any mode) steps down (re-form can then run). */
+  lonelyCyclesMax: number;
+  /** Cold start: periods an unaligned board listens for a rig before it starts its own cycle grid. */
+  listenCycles: number;
   /** Fault counter: +1 per bad cycle, -decay per clean cycle; accuse at threshold. */
   faultThreshold: number;
   faultDecayPerCycle: number;
@@ -38,9 +57,14 @@ export interface VoterConfig {
   snapshotChunkBytesMax: number;
   /** How many cycles of votes a joiner buffers to catch up after its snapshot. */
   catchupCyclesMax: number;
-  /** Local time at which cycle 0 starts (boards started together). */
+  /** Local time at which cycle 0 starts (boards started together; a cold board's own grid). */
   epochStartMs: number;
-  startAs: 'member' | 'joining';
+  /**
+   * member: boards started together from a shared t0 (simulators). joining / cold: no state, no
+   * shared clock: listen, align to the cycle grid of what is heard (a live rig, else the
+   * highest-ranked board that is also starting), then get a snapshot or re-form a voting set.
+   */
+  startAs: 'member' | 'joining' | 'cold';
   /** Initial rank order; the first member is the active board. */
   rankOrder: number[];
   policy: VoterPolicy;
@@ -60,6 +84,12 @@ export const defaultVoterConfig: Omit<VoterConfig, 'self'> = {
   syncGain: 0.5,
   syncSlewMaxMsPerCycle: 0.02,
   lateMaxMs: 2,
+  lateToleranceCycles: 4,
+  lateBudgetCycles: 10,
+  reformQuietCycles: 30,
+  reformLeadCycles: 3,
+  lonelyCyclesMax: 20,
+  listenCycles: 20,
   faultThreshold: 2,
   faultDecayPerCycle: 0.05,
   leaseCycles: 1,
@@ -94,6 +124,12 @@ export function makeVoterConfig(over: Partial<VoterConfig> & { self: number }): 
     bad('msgDelayMaxMs', c.msgDelayMaxMs, `msgDelayMaxMs + clockSkewMaxMs must be < the shortest phase (${gapMs} ms): lengthen periodMs or the phases`);
   }
   if (!(c.lateMaxMs > 0 && c.lateMaxMs < gapMs)) bad('lateMaxMs', c.lateMaxMs, `use 0 < lateMaxMs < ${gapMs}`);
+  if (!(Number.isInteger(c.lateToleranceCycles) && c.lateToleranceCycles >= 0 && c.lateToleranceCycles <= 16)) bad('lateToleranceCycles', c.lateToleranceCycles, 'use an integer 0..16 (periods a late wake may be caught up)');
+  if (!(c.lateBudgetCycles > c.lateToleranceCycles)) bad('lateBudgetCycles', c.lateBudgetCycles, `use more than lateToleranceCycles (${c.lateToleranceCycles})`);
+  if (!(Number.isInteger(c.reformQuietCycles) && c.reformQuietCycles > c.joinRetryCycles)) bad('reformQuietCycles', c.reformQuietCycles, `use an integer > joinRetryCycles (${c.joinRetryCycles}) so a re-form never races a live rig's snapshot`);
+  if (!(Number.isInteger(c.reformLeadCycles) && c.reformLeadCycles >= 2 && c.reformLeadCycles <= 16)) bad('reformLeadCycles', c.reformLeadCycles, 'use an integer 2..16');
+  if (!(c.lonelyCyclesMax > c.leaseCycles)) bad('lonelyCyclesMax', c.lonelyCyclesMax, `use more than leaseCycles (${c.leaseCycles})`);
+  if (!(Number.isInteger(c.listenCycles) && c.listenCycles >= 1)) bad('listenCycles', c.listenCycles, 'use an integer >= 1');
   if (!(c.faultThreshold >= 1)) bad('faultThreshold', c.faultThreshold, 'use >= 1');
   if (!(c.leaseCycles >= 0 && c.leaseCycles < c.faultThreshold)) bad('leaseCycles', c.leaseCycles, `use 0 <= leaseCycles < faultThreshold (${c.faultThreshold}) so a cut-off board steps down before the others vote it out`);
   if (!(c.snapshotChunkBytesMax >= 8 && c.snapshotChunkBytesMax <= 1024)) bad('snapshotChunkBytesMax', c.snapshotChunkBytesMax, 'use 8..1024');

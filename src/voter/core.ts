@@ -1,5 +1,5 @@
 import { agreeInputs } from './agree.ts';
-import { NONE, OFFSET_UNKNOWN, type ChunkMsg, type Msg, type VoteMsg } from './codec.ts';
+import { NO_CLAIM, NONE, OFFSET_UNKNOWN, type ChunkMsg, type JoinMsg, type Msg, type ReformMsg, type VoteMsg } from './codec.ts';
 import type { VoterConfig } from './config.ts';
 import { Fnv32, fnv1a32 } from './hash.ts';
 import type { Workload } from '../workload/types.ts';
@@ -41,7 +41,7 @@ export interface LocalInputs {
 
 export type EventCode =
   | 'demoted' | 'votedOut' | 'votedIn' | 'accuse' | 'handover' | 'caughtUp' | 'snapshotSent'
-  | 'snapshotBad' | 'aligned' | 'observing' | 'mode';
+  | 'snapshotBad' | 'aligned' | 'observing' | 'mode' | 'late' | 'reformProposed' | 'reformed';
 export type AlarmCode = 'failSafe' | 'sensorDisagree' | 'noMajority';
 
 export type Effect =
@@ -89,6 +89,9 @@ interface Rec<S> {
 interface Decision { remove: number; add: number; active: number }
 interface JoinState<S> { state: S; cycle: number; members: number; rank: number[]; failSafe: boolean }
 interface Assembly { from: number; snapCycle: number; totalCrc: number; parts: (Uint8Array | undefined)[] }
+/** The last state a majority of members confirmed (digest match): what total-loss recovery resumes from. */
+interface Confirmed<S> { cycle: number; state: S }
+interface PeerJoin { at: number; claimCycle: number; claimDigest: number; ready: boolean }
 
 const bit = (b: number): number => 1 << b;
 function popcount(m: number): number {
@@ -97,7 +100,7 @@ function popcount(m: number): number {
   return n;
 }
 const chunksMax = 256;
-/** Cycles of records a member keeps (late duplicates of older cycles are dropped). */
+/** Cycles of records a member keeps beyond the late tolerance (late duplicates of older cycles are dropped). */
 const memberKeepCycles = 4;
 
 export class BoardCore<S> {
@@ -136,6 +139,18 @@ export class BoardCore<S> {
   #sensorBad: boolean[];
   #recent: VoteRecord[] = [];
   #fx: Effect[] = [];
+  /** Cycle whose live phases were missed (late wake): it is computed from the peers' votes instead. */
+  #offCycle = -1;
+  #lateScore = 0;
+  #confirmed: Confirmed<S> | null = null;
+  /** Non-member: cycles since a live voting set was last seen (a proposal naming a driver). */
+  #quiet = 0;
+  #peerJoin: (PeerJoin | null)[];
+  #reform: ReformMsg | null = null;
+  #reformSentCycle = -Infinity;
+  #listenSinceMs = NaN;
+  /** Rank index of the board whose cycle grid this board follows (-1: a live rig's lockstep traffic). */
+  #gridRank = Infinity;
   readonly stats: CoreStats = { staleMsgs: 0, badChunks: 0, demotions: 0, cyclesDriven: 0 };
 
   constructor(cfg: VoterConfig, workload: Workload<S>) {
@@ -152,9 +167,11 @@ export class BoardCore<S> {
     this.#sensorBad = new Array<boolean>(n).fill(false);
     this.#measured = new Array<number>(n).fill(NaN);
     this.#theirs = new Array<number>(n).fill(NaN);
+    this.#peerJoin = new Array<PeerJoin | null>(n).fill(null);
     if (cfg.startAs === 'member') {
       this.#role = 'member';
       this.#aligned = true;
+      this.#gridRank = -1;
       this.#state = workload.init();
       this.#members = (1 << n) - 1;
     } else {
@@ -230,7 +247,12 @@ export class BoardCore<S> {
       this.#handoverToSend = NONE;
     }
     for (const m of inbox) this.#receive(m.msg, m.rxMs);
-    if (!this.#aligned) return fx;
+    if (!this.#aligned) {
+      // Cold start: listen for a rig (or a peer that is also starting) before using our own grid.
+      if (Number.isNaN(this.#listenSinceMs)) this.#listenSinceMs = nowMs;
+      if (nowMs - this.#listenSinceMs < this.cfg.listenCycles * this.cfg.periodMs) return fx;
+      this.#ownGrid(nowMs);
+    }
     if (local.health === 'degraded' && this.#role === 'member' && this.#proposeActive === NONE
       && this.#rank.find((b) => this.#members & bit(b)) === this.self && this.requestHandover()) {
       this.#event(this.#nextCycle, 'handover', this.#proposeActive, 'requested: local health degraded');
@@ -238,18 +260,39 @@ export class BoardCore<S> {
       this.#handoverToSend = NONE;
     }
     const P = this.cfg.periodMs;
-    for (let guard = 0; guard < 64; guard++) {
-      const dl = this.#deadline(this.#nextCycle, this.#nextPhase);
+    for (let guard = 0; guard < 96; guard++) {
+      const c = this.#nextCycle;
+      const p = this.#nextPhase;
+      const dl = this.#deadline(c, p);
       if (nowMs < dl) break;
-      if (nowMs - dl > this.cfg.lateMaxMs) {
-        // Missed a sync point (hang, pause, starvation): the lockstep state can no longer be
-        // trusted, so step down and rejoin through a snapshot rather than vote on stale data.
-        if (this.#role !== 'joining') this.#demote('missedSync', this.#nextCycle);
-        this.#nextCycle = Math.floor((nowMs - this.#epochMs) / P) + 1;
-        this.#nextPhase = 0;
-        continue;
+      // Count and commit of a cycle this member voted in on time may run late until the next
+      // cycle starts: its select still reaches the output stage in time, and a commit without
+      // the peers' proposals is what a lost proposal already gives (own proposal).
+      const lateCountOk = p >= 2 && this.#role === 'member' && this.#recs.get(c)?.mine !== undefined
+        && nowMs <= this.#deadline(c + 1, 0) + this.cfg.lateMaxMs;
+      if (nowMs - dl > this.cfg.lateMaxMs && this.#offCycle !== c && !lateCountOk) {
+        // Missed a sync point (pause, starvation, the OS delaying the process). A member that is
+        // at most lateToleranceCycles behind sends nothing stale for this cycle and computes it
+        // from its peers' votes (#resolveMissed); the peers count its missing vote as a fault, so
+        // a board that is late alone again and again is voted out, and its own late score makes
+        // it step down. Further behind (or not a member), it rejoins through a snapshot.
+        const behindMs = nowMs - this.#deadline(c, 0);
+        const tolerate = this.#role === 'member' && behindMs <= this.cfg.lateToleranceCycles * P
+          && this.#lateScore + 1 < this.cfg.lateBudgetCycles;
+        if (!tolerate) {
+          if (this.#role !== 'joining') this.#demote(this.#role === 'member' && behindMs <= this.cfg.lateToleranceCycles * P ? 'persistentlyLate' : 'missedSync', c);
+          this.#nextCycle = Math.floor((nowMs - this.#epochMs) / P) + 1;
+          this.#nextPhase = 0;
+          continue;
+        }
+        this.#offCycle = c;
+        this.#lateScore++;
+        this.#event(c, 'late', this.self, `phase ${p} ${Math.round((nowMs - dl) * 10) / 10} ms late`);
       }
-      this.#runPhase(this.#nextCycle, this.#nextPhase, local);
+      if (this.#offCycle === c && this.#role === 'member') {
+        if (p === 2) this.#resolveMissed(c);
+        else if (p === 3) this.#applyPending(c);
+      } else this.#runPhase(c, p, local);
       if (++this.#nextPhase === 4) { this.#nextPhase = 0; this.#nextCycle++; }
     }
     return fx;
@@ -289,26 +332,30 @@ export class BoardCore<S> {
   }
 
   #keepCycles(): number {
-    return this.#role === 'joining' ? this.cfg.catchupCyclesMax : memberKeepCycles;
+    return this.#role === 'joining' ? this.cfg.catchupCyclesMax : memberKeepCycles + this.cfg.lateToleranceCycles;
   }
 
   #receive(msg: Msg, rxMs: number): void {
     const from = msg.from;
     if (from === this.self || !(from >= 0 && from < this.cfg.boards)) return;
     const P = this.cfg.periodMs;
-    if (!this.#aligned) {
-      // A (re)started board learns the cycle numbering from the first lockstep message it hears.
-      if (msg.t === 'input') this.#epochMs = rxMs - this.cfg.msgDelayNominalMs - msg.cycle * P;
-      else if (msg.t === 'vote') this.#epochMs = rxMs - this.cfg.msgDelayNominalMs - (msg.cycle + this.cfg.inputDeadlineFrac) * P;
-      else return;
-      this.#aligned = true;
-      this.#nextCycle = Math.floor((rxMs - this.#epochMs) / P) + 1;
-      this.#nextPhase = 0;
-      this.#event(this.#nextCycle, 'aligned');
+    if (this.#role === 'joining') {
+      // A (re)started board learns the cycle numbering from the lockstep messages of a rig it
+      // hears (inputs go out at the cycle start, votes at the input deadline); with no rig, from
+      // the join requests of a higher-ranked board that is starting too (sent at its cycle start).
+      if ((msg.t === 'input' || msg.t === 'vote') && this.#gridRank >= 0) {
+        this.#alignTo(rxMs, msg.cycle + (msg.t === 'input' ? 0 : this.cfg.inputDeadlineFrac), -1, from);
+      } else if (msg.t === 'join' && this.#rankIdx(from) < this.#gridRank) {
+        // Following a lower-ranked board's grid, my own joins now speak for it with my rank (no ping-pong).
+        this.#alignTo(rxMs, msg.cycle, Math.min(this.#rankIdx(from), this.#rankIdx(this.self)), from);
+      }
     }
+    if (!this.#aligned) return;
     switch (msg.t) {
       case 'input': case 'vote': case 'proposal': {
         if (msg.cycle < this.#nextCycle - this.#keepCycles() || msg.cycle > this.#nextCycle + 2) { this.stats.staleMsgs++; return; }
+        // A proposal naming a driver means a voting set is alive somewhere: no re-form.
+        if (msg.t === 'proposal' && msg.select !== NONE) this.#quiet = 0;
         const r = this.#rec(msg.cycle);
         if (msg.t === 'input') {
           if (r.inputs.has(from)) return;
@@ -323,6 +370,7 @@ export class BoardCore<S> {
       }
       case 'join':
         this.#joinSeen[from] = this.#nextCycle;
+        this.#peerJoin[from] = { at: this.#nextCycle, claimCycle: msg.claimCycle, claimDigest: msg.claimDigest, ready: msg.ready === 1 };
         if (this.#role !== 'member') return;
         if (this.#members & bit(from)) {
           // A member asking to rejoin has left the lockstep on its own: vote it out (no fence).
@@ -331,7 +379,13 @@ export class BoardCore<S> {
         } else this.#snapshotFor.add(from);
         return;
       case 'chunk':
-        if (msg.to === this.self && this.#role === 'joining' && this.#join === null) this.#onChunk(msg);
+        if (msg.to === this.self && this.#role === 'joining' && this.#join === null) {
+          this.#quiet = 0;
+          this.#onChunk(msg);
+        }
+        return;
+      case 'reform':
+        this.#onReform(msg);
         return;
       case 'handover':
         if (this.#role === 'member' && (this.#members & bit(msg.to))) this.#proposeActive = msg.to;
@@ -347,6 +401,176 @@ export class BoardCore<S> {
     else this.#onCommit(c);
   }
 
+  #rankIdx(b: number): number {
+    return this.cfg.rankOrder.indexOf(b);
+  }
+
+  /** Follow the cycle grid on which `anchorCycle` (a fractional cycle) started one nominal delay before rxMs. */
+  #alignTo(rxMs: number, anchorCycle: number, gridRank: number, from: number): void {
+    const P = this.cfg.periodMs;
+    const epoch = rxMs - this.cfg.msgDelayNominalMs - anchorCycle * P;
+    const cycleNow = Math.floor((rxMs - epoch) / P);
+    this.#gridRank = gridRank;
+    if (this.#aligned && Math.abs(epoch - this.#epochMs) <= this.cfg.clockSkewMaxMs) return;
+    // A sub-period correction keeps the cycle numbering: a re-form agreed on it still holds.
+    if (!this.#aligned || Math.abs(epoch - this.#epochMs) >= P / 2) this.#reform = null;
+    this.#epochMs = epoch;
+    this.#aligned = true;
+    // Run the cycle that just started if its start is within the late bound (a re-form may start on it).
+    this.#nextCycle = rxMs - (epoch + cycleNow * P) <= this.cfg.lateMaxMs ? cycleNow : cycleNow + 1;
+    this.#nextPhase = 0;
+    this.#recs.clear();
+    this.#join = null;
+    this.#asm = null;
+    this.#event(this.#nextCycle, 'aligned', from, gridRank < 0 ? 'to the rig' : 'to a starting peer');
+  }
+
+  /** Nobody heard within the listen window: start our own grid (epochStartMs, cycle numbers >= 1). */
+  #ownGrid(nowMs: number): void {
+    const P = this.cfg.periodMs;
+    let epoch = this.cfg.epochStartMs;
+    const k = Math.floor((nowMs - epoch) / P);
+    if (k < 1) epoch -= (1 - k) * P;
+    this.#epochMs = epoch;
+    this.#aligned = true;
+    this.#gridRank = this.#rankIdx(this.self);
+    this.#nextCycle = Math.floor((nowMs - epoch) / P) + 1;
+    this.#nextPhase = 0;
+    this.#event(this.#nextCycle, 'aligned', this.self, 'own grid: nobody heard');
+  }
+
+  #claimDigest(c: Confirmed<S>): number {
+    return fnv1a32(this.wl.encode(c.state));
+  }
+
+  #joinMsg(c: number, ready: boolean): JoinMsg {
+    const conf = this.#confirmed;
+    return {
+      t: 'join', from: this.self, cycle: c, ready: ready ? 1 : 0,
+      claimCycle: conf ? conf.cycle : NO_CLAIM, claimDigest: conf ? this.#claimDigest(conf) : 0,
+    };
+  }
+
+  #holdsClaim(claimCycle: number, claimDigest: number): boolean {
+    if (claimCycle === NO_CLAIM) return true;
+    const conf = this.#confirmed;
+    return conf !== null && conf.cycle === claimCycle && this.#claimDigest(conf) === claimDigest;
+  }
+
+  /**
+   * Total-loss recovery, proposer side. Only the highest-ranked of the ready boards heard
+   * proposes: the most advanced state that at least two boards hold (a majority of the rig),
+   * else the workload's init state for every ready board (power-on of the whole rig). At least
+   * two boards must be in the new set; the others rejoin through a snapshot as usual.
+   */
+  #maybePropose(c: number): void {
+    if (c - this.#reformSentCycle < this.cfg.joinRetryCycles) return;
+    const fresh = c - 2 * this.cfg.joinRetryCycles - 1;
+    const ready: number[] = [this.self];
+    for (let b = 0; b < this.cfg.boards; b++) {
+      const j = this.#peerJoin[b];
+      if (b !== this.self && j && j.ready && j.at >= fresh) ready.push(b);
+    }
+    if (ready.length < 2 || ready.some((b) => this.#rankIdx(b) < this.#rankIdx(this.self))) return;
+    const mine = this.#joinMsg(c, true);
+    const claimOf = (b: number) => (b === this.self ? mine : this.#peerJoin[b]!);
+    let best: { claimCycle: number; claimDigest: number; mask: number } | null = null;
+    for (const a of ready) {
+      const ca = claimOf(a);
+      if (ca.claimCycle === NO_CLAIM || (best && ca.claimCycle <= best.claimCycle)) continue;
+      let mask = 0;
+      for (const b of ready) {
+        const cb = claimOf(b);
+        if (cb.claimCycle === ca.claimCycle && cb.claimDigest === ca.claimDigest) mask |= bit(b);
+      }
+      if (popcount(mask) >= 2) best = { claimCycle: ca.claimCycle, claimDigest: ca.claimDigest, mask };
+    }
+    if (!best) best = { claimCycle: NO_CLAIM, claimDigest: 0, mask: ready.reduce((m, b) => m | bit(b), 0) };
+    const msg: ReformMsg = {
+      t: 'reform', from: this.self, cycle: c, startCycle: c + this.cfg.reformLeadCycles, membersMask: best.mask,
+      claimCycle: best.claimCycle, claimDigest: best.claimDigest,
+    };
+    this.#reformSentCycle = c;
+    this.#send(msg);
+    this.#event(c, 'reformProposed', undefined, `members ${[0, 1, 2].filter((b) => best.mask & bit(b)).join(',')} from ${best.claimCycle === NO_CLAIM ? 'the init state' : `the state of cycle ${best.claimCycle}`} at cycle ${msg.startCycle}`);
+    this.#onReform(msg);
+  }
+
+  /** Accept a re-form proposal: I am in it, ready, hold its state, and its proposer outranks any other. */
+  #onReform(m: ReformMsg): void {
+    // A proposal from a higher-ranked board cancels any I hold (mine included), even if it leaves me out.
+    if (this.#reform && this.#rankIdx(m.from) < this.#rankIdx(this.#reform.from)) this.#reform = null;
+    if (this.#role !== 'joining' || !(m.membersMask & bit(this.self)) || popcount(m.membersMask) < 2) return;
+    if (this.#quiet < this.cfg.reformQuietCycles || Math.abs(m.cycle - this.#nextCycle) > 1 || m.startCycle <= this.#nextCycle) return;
+    if (!this.#holdsClaim(m.claimCycle, m.claimDigest)) return;
+    if (this.#reform && this.#rankIdx(this.#reform.from) < this.#rankIdx(m.from)) return;
+    this.#reform = m;
+  }
+
+  #startReformed(c: number): void {
+    const m = this.#reform!;
+    this.#reform = null;
+    if (c !== m.startCycle || this.#quiet < this.cfg.reformQuietCycles || !this.#holdsClaim(m.claimCycle, m.claimDigest)) return;
+    const conf = this.#confirmed;
+    this.#state = m.claimCycle === NO_CLAIM || !conf ? this.wl.init() : conf.state;
+    this.#confirmed = m.claimCycle === NO_CLAIM ? null : conf;
+    this.#role = 'member';
+    this.#members = m.membersMask;
+    this.#rank = [...this.cfg.rankOrder];
+    this.#failSafe = false;
+    this.#fault.fill(0);
+    this.#clean.fill(0);
+    this.#accuse = 0;
+    this.#admit = 0;
+    this.#noMajStreak = 0;
+    this.#lateScore = 0;
+    this.#join = null;
+    this.#asm = null;
+    this.#pending = null;
+    this.#recs.clear();
+    this.#event(c, 'reformed', m.from, `members ${[0, 1, 2].filter((b) => m.membersMask & bit(b)).join(',')}, ${m.claimCycle === NO_CLAIM ? 'init state' : `state of cycle ${m.claimCycle}`}`);
+  }
+
+  #confirm(c: number, state: S): void {
+    this.#confirmed = { cycle: c, state };
+  }
+
+  /**
+   * A cycle this member missed (late wake). Votes of the peers that ran it on time are in hand
+   * (they were due before the vote deadline). Majority digest: replay its agreed inputs and check
+   * the digest. No majority but some member's vote: adopt the highest-ranked one if it replays
+   * (then a board that ran the cycle alone and the late ones stay in step). No vote at all: nobody
+   * computed the cycle, so every board leaves its state as it was (the rig lost that cycle).
+   */
+  #resolveMissed(c: number): void {
+    const r = this.#rec(c);
+    const members = this.#members;
+    const votes = this.#memberVotes(r, members);
+    const maj = this.#majority(votes);
+    r.majority = maj;
+    this.#pending = this.#decide(votes, members);
+    if (this.#failSafe) return;
+    const mine = r.mine;
+    if (mine) {
+      if (maj !== null && mine.digest !== maj) { this.#demote('outvoted', c); return; }
+      this.#state = mine.nextState;
+      if (maj !== null) this.#confirm(c, mine.nextState);
+      return;
+    }
+    let v = maj === null ? undefined : votes.find((u) => u.digest === maj);
+    if (!v) for (const b of this.#rank) if (!v && b !== this.self && members & bit(b)) v = r.votes.get(b);
+    if (!v) return;
+    const res = this.wl.step(this.#state!, v.inputs);
+    if (this.#digest(v.inputs, res.outputs, res.state) !== v.digest) {
+      // My state differs from the majority's: step down. From a lone vote: keep mine, the
+      // next cycle's vote shows which of us diverged.
+      if (maj !== null) this.#demote('catchUpMismatch', c);
+      return;
+    }
+    this.#state = res.state;
+    if (maj !== null) this.#confirm(c, res.state);
+  }
+
   #onStart(c: number, local: LocalInputs): void {
     const keep = this.#keepCycles();
     for (const k of this.#recs.keys()) if (k < c - keep) this.#recs.delete(k);
@@ -354,13 +578,18 @@ export class BoardCore<S> {
     this.#fenceNext = [];
     const offsetsUs = this.#measured.map((m) => (Number.isNaN(m) ? OFFSET_UNKNOWN : m * 1000));
     this.#resync();
+    if (this.#role === 'joining' && this.#reform && c >= this.#reform.startCycle) this.#startReformed(c);
     if (this.#role === 'joining') {
-      if (c - this.#joinSentCycle >= this.cfg.joinRetryCycles) {
+      this.#quiet++;
+      const ready = this.#quiet >= this.cfg.reformQuietCycles;
+      if (c - this.#joinSentCycle >= this.cfg.joinRetryCycles || this.#quiet === this.cfg.reformQuietCycles) {
         this.#joinSentCycle = c;
-        this.#send({ t: 'join', from: this.self, cycle: c });
+        this.#send(this.#joinMsg(c, ready));
       }
+      if (ready) this.#maybePropose(c);
       return;
     }
+    this.#lateScore = Math.max(0, this.#lateScore - this.cfg.faultDecayPerCycle);
     const values = [...local.sensors(c)];
     this.#rec(c).inputs.set(this.self, values);
     this.#send({ t: 'input', from: this.self, cycle: c, values, offsetsUs });
@@ -478,7 +707,11 @@ export class BoardCore<S> {
     const q = 2;
     if (this.#role === 'observer') {
       if (maj !== null && mine.digest !== maj) { this.#demote('observerMismatch', c); return; }
+      // The members it was proving itself to are gone: back to joining (total-loss recovery can run).
+      this.#noMajStreak = maj === null ? this.#noMajStreak + 1 : 0;
+      if (this.#noMajStreak > this.cfg.lonelyCyclesMax) { this.#demote('lonely', c); return; }
       this.#state = mine.nextState;
+      if (maj !== null) this.#confirm(c, mine.nextState);
       this.#pending = this.#decide(votes, members);
       // Missed the votes that admitted me (lost messages)? Two members already count me in.
       const counted = votes.filter((v) => v.membersMask & bit(this.self));
@@ -490,7 +723,8 @@ export class BoardCore<S> {
     if (maj !== null && mine.digest !== maj && !this.#failSafe) { this.#demote('outvoted', c); return; }
     let lacking = 0;
     for (const v of votes) if (v.from !== this.self && !(v.membersMask & bit(this.self))) lacking++;
-    if (lacking >= 2) { this.#demote('votedOutByPeers', c); return; }
+    // Two peers (or, in duplex, the only peer) no longer count me as a member: I was voted out.
+    if (lacking >= Math.min(2, popcount(members) - 1)) { this.#demote('votedOutByPeers', c); return; }
     const nMembers = popcount(members);
     if (maj === null && !this.#failSafe) {
       if (votes.length === nMembers) {
@@ -504,9 +738,13 @@ export class BoardCore<S> {
         if (this.#noMajStreak === 0) this.#alarm(c, 'noMajority', undefined, `${votes.length} of ${nMembers} votes`);
         this.#noMajStreak++;
         if (nMembers >= 3 && this.#noMajStreak > this.cfg.leaseCycles) { this.#demote('lostMajority', c); return; }
+        // A member left alone (its duplex peer gone, or a re-form that nobody else started) can
+        // never drive: step down so that total-loss recovery can run.
+        if (this.#noMajStreak > this.cfg.lonelyCyclesMax) { this.#demote('lonely', c); return; }
       }
     } else this.#noMajStreak = 0;
     this.#state = mine.nextState;
+    if (maj !== null && mine.digest === maj) this.#confirm(c, mine.nextState);
 
     if (maj !== null && !this.#failSafe) {
       for (let x = 0; x < this.cfg.boards; x++) {
@@ -636,6 +874,11 @@ export class BoardCore<S> {
       this.#recent.push({ cycle: c, digests, majority: r.majority, selected: fin === NONE ? null : fin });
       if (this.#recent.length > this.cfg.recentVotesMax) this.#recent.shift();
     }
+    this.#applyPending(c);
+  }
+
+  /** Commit-time membership changes agreed in this cycle's votes (also for a cycle caught up late). */
+  #applyPending(c: number): void {
     const d = this.#pending;
     this.#pending = null;
     if (d) {
@@ -762,6 +1005,11 @@ export class BoardCore<S> {
     this.#fault.fill(0);
     this.#clean.fill(0);
     this.#joinSentCycle = -Infinity;
+    this.#offCycle = -1;
+    this.#lateScore = 0;
+    this.#quiet = 0;
+    this.#reform = null;
+    // #confirmed is kept: it is what this board offers if the whole rig has to re-form.
     this.#event(c, 'demoted', this.self, reason);
   }
 }

@@ -179,3 +179,69 @@ test('both transports between the active board and the next one are cut: the thi
   t.is(r.log.filter((e) => ['votedOut', 'demoted', 'fence'].includes(e.code)).length, 0);
   t.true(events(r, 'accuse').length >= 2, 'the two cut-off boards accuse each other, which is not a majority');
 });
+
+test('the OS delays all three boards together by 1.5 periods: the rig loses only the cycles nobody computed, and all three stay members', (t) => {
+  const P = 10;
+  const r = story(t, { cycles: 400, faults: [{ kind: 'pauseAll', board: -1, startCycle: 200, phase: 0.2, durationMs: 1.5 * P, endCycle: 203 }] });
+  clean(t, r);
+  const lost = r.driverByCycle.flatMap((d, k) => (d === null ? [k] : []));
+  t.true(lost.length >= 1 && lost.length <= 2, `lost cycles ${JSON.stringify(lost)}`);
+  t.true(lost.every((k) => k >= 200 && k <= 202), `only cycles inside the pause: ${JSON.stringify(lost)}`);
+  t.is(r.excusedLostCycles, lost.length);
+  t.true(events(r, 'late').length >= 3, 'every board noticed it was late');
+  t.is(r.log.filter((e) => ['demoted', 'votedOut', 'fence'].includes(e.code)).length, 0, 'nobody left the voting set');
+  t.true(r.driverByCycle.slice(203).every((d) => d === 0), 'board 0 drives again right after');
+  t.true(r.cores.every((c) => c.snapshot().members.length === 3));
+});
+
+test('one board delayed by a whole period catches the missed cycle up from its peers and is not voted out', (t) => {
+  const r = story(t, { cycles: 300, faults: [{ kind: 'pause', board: 1, startCycle: 150, phase: 0.5, endCycle: 152 }] });
+  clean(t, r);
+  t.is(r.worstGapCycles, 0);
+  t.true(events(r, 'late', 1).length >= 1);
+  t.is(r.log.filter((e) => ['demoted', 'votedOut'].includes(e.code)).length, 0);
+});
+
+test('a stall of all boards longer than the late tolerance: every board steps down, and the rig re-forms by itself from the state a majority confirmed', (t) => {
+  const r = story(t, { cycles: 500, faults: [{ kind: 'pauseAll', board: -1, startCycle: 100, phase: 0.5, durationMs: 120, endCycle: 114 }] });
+  clean(t, r);
+  t.is(r.log.filter((e) => e.code === 'demoted').length, 3, 'all three stepped down');
+  const proposals = events(r, 'reformProposed');
+  t.true(proposals.length >= 1);
+  t.is(proposals[0]!.board, 0, 'the highest-ranked ready board proposes');
+  t.regex(proposals[0]!.detail ?? '', /from the state of cycle 99/);
+  const reformed = r.log.filter((e) => e.code === 'reformed');
+  t.true(reformed.length >= 2, 'at least two boards start the new voting set');
+  const back = r.driverByCycle.findIndex((d, k) => k > 114 && d !== null);
+  t.true(back > 0 && back < 200, `outputs again from cycle ${back}`);
+  t.true(r.driverByCycle.slice(back).every((d) => d !== null), 'no cycle lost after the re-form');
+  t.true(r.cores.every((c) => c.snapshot().members.length === 3), 'and all three are members at the end');
+});
+
+test('a power cut of the whole rig: the boards boot apart, re-form from the init state, and drive again with nobody operating them', (t) => {
+  const r = story(t, { cycles: 500, faults: [{ kind: 'restartAll', board: -1, startCycle: 100, phase: 0.3, endCycle: 130 }] });
+  clean(t, r);
+  t.true(events(r, 'reformProposed').some((e) => /init state/.test(e.detail ?? '')));
+  const back = r.driverByCycle.findIndex((d, k) => k > 130 && d !== null);
+  t.true(back > 0 && back < 260, `outputs again from cycle ${back}`);
+  t.true(r.driverByCycle.slice(back).every((d) => d !== null));
+  t.true(r.cores.every((c) => c.snapshot().members.length === 3));
+});
+
+test('cold start: boards powered 0.4 s apart with unrelated clocks listen, align to the highest-ranked board, and form a rig', (t) => {
+  const r = story(t, {
+    cycles: 400,
+    faults: [],
+    coldStart: { bootAtMs: [0, 150, 400], clockOffsetMs: [0, 98_765.4321, -1_234.5678] },
+    voter: { listenCycles: 20, reformQuietCycles: 30 },
+  });
+  clean(t, r);
+  const aligned = events(r, 'aligned');
+  t.true(aligned.some((e) => e.board === 0 && /own grid/.test(e.detail ?? '')), 'board 0 heard nobody and started its grid');
+  t.true(aligned.some((e) => e.board === 1 && e.target === 0), 'board 1 aligned to board 0');
+  t.true(r.log.some((e) => e.code === 'reformed'));
+  const first = r.driverByCycle.findIndex((d) => d !== null);
+  t.true(first > 0 && first < 150, `first output at cycle ${first}`);
+  t.true(r.driverByCycle.slice(first).every((d) => d !== null), 'no cycle lost once formed');
+  t.true(r.cores.every((c) => c.snapshot().members.length === 3), 'board 2 (booted last) joined through a snapshot');
+});

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { decodeMsg, encodeMsg, msgTypeOf, type Msg } from '../../src/voter/codec.ts';
+import { decodeMsg, encodeMsg, msgTypeOf, NO_CLAIM, type Msg } from '../../src/voter/codec.ts';
 import { MsgType } from '../../src/bus/msgtypes.ts';
 
 const samples: Msg[] = [
@@ -10,7 +10,9 @@ const samples: Msg[] = [
     propose: 255, failSafe: 0, inputs: [0.51, 0], outputs: [0.7001, 1],
   },
   { t: 'proposal', from: 0, cycle: 5, select: 1, candMask: 6 },
-  { t: 'join', from: 2, cycle: 1 << 30 },
+  { t: 'join', from: 2, cycle: 1 << 30, claimCycle: NO_CLAIM, claimDigest: 0, ready: 1 },
+  { t: 'join', from: 1, cycle: 77, claimCycle: 75, claimDigest: 0xdeadbeef, ready: 0 },
+  { t: 'reform', from: 0, cycle: 500, startCycle: 503, membersMask: 0b011, claimCycle: 498, claimDigest: 0x12345678 },
   { t: 'chunk', from: 0, to: 2, snapCycle: 77, index: 1, count: 3, totalCrc: 1, chunkCrc: 2, bytes: new Uint8Array([1, 2, 3]) },
   { t: 'handover', from: 1, cycle: 12, to: 2 },
 ];
@@ -27,7 +29,8 @@ test('payloads carry the frame type numbers of src/bus/msgtypes.ts', (t) => {
   t.is(encodeMsg(samples[0]!)[0], MsgType.Input);
   t.is(encodeMsg(samples[1]!)[0], MsgType.OutputVote);
   t.is(msgTypeOf(samples[2]!), MsgType.Heartbeat);
-  t.is(msgTypeOf(samples[4]!), MsgType.StateChunk);
+  t.is(msgTypeOf(samples.find((m) => m.t === 'chunk')!), MsgType.StateChunk);
+  t.is(msgTypeOf(samples.find((m) => m.t === 'reform')!), MsgType.Membership);
 });
 
 test('truncated, extended or foreign payloads are rejected with a reason, never thrown', (t) => {

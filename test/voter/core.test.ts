@@ -11,6 +11,8 @@ test('a bad config names the field, the value and the fix', (t) => {
   t.throws(() => makeVoterConfig({ self: 3 }), { message: /self = 3; use 0\.\.2/ });
   t.throws(() => makeVoterConfig({ self: 0, leaseCycles: 2 }), { message: /leaseCycles = 2; .*steps down/ });
   t.throws(() => makeVoterConfig({ self: 0, rankOrder: [0, 0, 1] }), { message: /rankOrder/ });
+  t.throws(() => makeVoterConfig({ self: 0, reformQuietCycles: 5 }), { message: /reformQuietCycles = 5; .*live rig/ });
+  t.throws(() => makeVoterConfig({ self: 0, lateToleranceCycles: 1.5 }), { message: /lateToleranceCycles = 1\.5/ });
 });
 
 test('a lone member sends its input at the cycle start, then a vote, and without a majority selects nobody', (t) => {
@@ -75,4 +77,29 @@ test('an active board whose own health turns degraded hands over to the next boa
   t.true(first >= 10 && first <= 13, `board 1 selected from cycle ${first}`);
   for (let k = 0; k < selects.length; k++) t.deepEqual(selects[k], k < first ? [0, 0, 0] : [1, 1, 1], `cycle ${k}`);
   t.is(cores[2]!.snapshot().active, 1);
+});
+
+test('all three cores woken a period late together skip that cycle without a stale vote and stay members', (t) => {
+  const cores = [0, 1, 2].map((self) => new BoardCore(makeVoterConfig({ self }), tankWorkload));
+  const boxes: Inbound[][] = [[], [], []];
+  const selects: (number | null)[][] = [];
+  const fx: Effect[] = [];
+  for (let now = 0; now < 200; now += 0.5) {
+    if (now > 52 && now < 66) continue; // the OS holds every process from 52 ms to 66 ms
+    cores.forEach((c, i) => {
+      const out = c.step(now, boxes[i]!, sensors);
+      boxes[i] = [];
+      for (const e of out) {
+        fx.push(e);
+        if (e.kind === 'send') for (let j = 0; j < 3; j++) if (j !== i) boxes[j]!.push({ msg: e.msg, rxMs: now });
+        if (e.kind === 'select') (selects[e.cycle] ??= [])[i] = e.board;
+      }
+    });
+  }
+  t.false(fx.some((e) => e.kind === 'send' && e.msg.t === 'vote' && e.msg.cycle === 5), 'nobody sent a stale vote for cycle 5');
+  t.is(selects[5], undefined, 'cycle 5 is lost: nobody computed it');
+  t.true(fx.some((e) => e.kind === 'event' && e.code === 'late'));
+  t.false(fx.some((e) => e.kind === 'event' && e.code === 'demoted'));
+  for (let k = 7; k < 19; k++) t.deepEqual(selects[k], [0, 0, 0], `cycle ${k}`);
+  t.true(cores.every((c) => c.snapshot().members.length === 3 && c.role === 'member'));
 });
