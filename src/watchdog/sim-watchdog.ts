@@ -72,7 +72,7 @@ export class SimWatchdog implements HwWatchdog {
     const sinceMs = nowMs - this.#lastFeedMs;
     const windowMinMs = this.opts.windowMinMs ?? 0;
     if (windowMinMs > 0 && sinceMs < windowMinMs) {
-      this.#reset({ cause: 'early-kick', atMs: nowMs, lastFeedMs: this.#lastFeedMs, detail: `kicked ${sinceMs} ms after the previous feed, window opens at ${windowMinMs} ms` });
+      this.#reset({ cause: 'early-kick', atMs: nowMs, lastFeedMs: this.#lastFeedMs, detail: `kicked ${Math.round(sinceMs)} ms after the previous feed, window opens at ${windowMinMs} ms` });
       return;
     }
     this.#lastFeedMs = nowMs;
@@ -81,7 +81,7 @@ export class SimWatchdog implements HwWatchdog {
   /** Checks the countdown; returns true if the board is (now or already) reset. */
   poll(nowMs: number = this.opts.clock.nowMs()): boolean {
     if (this.#armed && nowMs - this.#lastFeedMs > this.timeoutMs) {
-      this.#reset({ cause: 'timeout', atMs: nowMs, lastFeedMs: this.#lastFeedMs, detail: `not fed for ${nowMs - this.#lastFeedMs} ms (timeout ${this.timeoutMs} ms)` });
+      this.#reset({ cause: 'timeout', atMs: nowMs, lastFeedMs: this.#lastFeedMs, detail: `not fed for ${Math.round(nowMs - this.#lastFeedMs)} ms (timeout ${this.timeoutMs} ms)` });
     }
     return this.#fired !== undefined;
   }
@@ -93,5 +93,5 @@ export class SimWatchdog implements HwWatchdog {
 }
 
 export function formatResetReason(r: ResetReason): string {
-  return `watchdog reset (${r.cause}) at ${r.atMs} ms: ${r.detail}`;
+  return `watchdog reset (${r.cause}): ${r.detail}`;
 }

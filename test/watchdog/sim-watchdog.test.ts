@@ -22,7 +22,7 @@ test('the simulated watchdog resets the board once when it is not fed within its
   t.false(await wd.disarm(), 'too late to disarm');
   wd.feed(); // a late feed changes nothing
   t.is(resets.length, 1);
-  t.regex(formatResetReason(resets[0] as ResetReason), /watchdog reset \(timeout\) at 1901 ms: not fed for 501 ms/);
+  t.regex(formatResetReason(resets[0] as ResetReason), /watchdog reset \(timeout\): not fed for 501 ms/);
 });
 
 test('in window mode the simulated chip resets on an early kick, like an external window watchdog', async (t) => {
@@ -64,5 +64,5 @@ test('in a rig child, the simulated watchdog really resets: the process says why
     console.log('not reached');`;
   const r = spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
   t.is(r.status, WATCHDOG_RESET_EXIT_CODE, r.stderr);
-  t.deepEqual(JSON.parse(r.stdout.trim()), { kind: 'reset', reason: 'watchdog reset (timeout) at 151 ms: not fed for 101 ms (timeout 100 ms)' });
+  t.deepEqual(JSON.parse(r.stdout.trim()), { kind: 'reset', reason: 'watchdog reset (timeout): not fed for 101 ms (timeout 100 ms)' });
 });
