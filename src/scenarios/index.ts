@@ -40,7 +40,7 @@ export type Check =
   | { kind: 'noWrongOutput' }
   /** No cycle was driven by two boards (sim: the plant saw two; HIL: two boards said "active"). */
   | { kind: 'noDualDrive' }
-  /** The target board rebooted (boot count went up) within withinMs of the fault, for `reason` if given. */
+  /** The target board rebooted (boot count went up) within withinMs of the fault; if `reason` is given, the reported reason starts with it. */
   | { kind: 'reset'; reason?: string; withinMs: number }
   /** The active role left the target board within withinMs (failover or handover). */
   | { kind: 'activeMoves'; withinMs: number }
@@ -246,7 +246,7 @@ function judge(c: Check, o: Observed): CheckResult {
       if (t === null) return r('unverified', 'the target board is unknown');
       const resets = after.filter((e): e is Extract<ObservedEvent, { kind: 'reset' }> => e.kind === 'reset' && e.board === t);
       const inTime = resets.filter((e) => e.atMs - o.faultAtMs <= c.withinMs);
-      const good = inTime.find((e) => c.reason === undefined || e.reason === c.reason);
+      const good = inTime.find((e) => c.reason === undefined || (e.reason ?? '').startsWith(c.reason));
       if (good) return r('pass', `${t} reset (${good.reason ?? 'reason unknown'}) ${since(good)} after the fault`);
       if (inTime.length > 0) return r('fail', `${t} reset for "${inTime[0]!.reason ?? 'unknown'}", expected "${c.reason}"`);
       if (resets.length > 0) return r('fail', `${t} reset only ${since(resets[0]!)} after the fault, later than ${secs(c.withinMs)}`);
