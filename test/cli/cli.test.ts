@@ -118,7 +118,7 @@ test('ftc console-passwd makes a hash from stdin that the console accepts', asyn
 });
 
 test('ftc console b1 finds the pty through the run directory, runs a command and returns', async (t) => {
-  const pair = openPtyPair();
+  const pair = await openPtyPair();
   t.teardown(() => pair.close());
   serveConsole({
     link: pair.link, clock: monotonicClock, backend: fakeBackend(), board: 'b1', boards: ['b1', 'b2', 'b3'],

@@ -8,7 +8,7 @@ import { fakeBackend } from './fake-backend.ts';
 import { openPtyPair } from './pty-link.ts';
 
 test('a client attached to the console pty runs status over a real pseudo-terminal and quits on Ctrl-]', async (t) => {
-  const pair = openPtyPair();
+  const pair = await openPtyPair();
   t.teardown(() => pair.close());
   serveConsole({
     link: pair.link, clock: monotonicClock, backend: fakeBackend(), board: 'b1', boards: ['b1', 'b2', 'b3'],
