@@ -6,6 +6,8 @@
  * file, line, field path, the value found and the fix. Defaults live in defaults.ts.
  */
 import { isIP } from 'node:net';
+import { checkWatchdogConfig } from '../watchdog/core-gate.ts';
+import { WatchdogConfigError } from '../watchdog/core-config-error.ts';
 import { DEFAULTS } from './defaults.ts';
 import { HARDWARE_NAMES, chipOf, loadHardwareDefs, pinLabel, type HardwareDef, type HardwareName } from './hardware.ts';
 import { PASSWORD_HASH_PATTERN } from './password.ts';
@@ -385,10 +387,17 @@ function checkBoardConfig(c: Partial<BoardConfig>, hw: HardwareDef | undefined, 
 
   // Watchdog.
   if (w) {
-    if (hw && w.kind === 'dev' && w.timeoutMs > hw.watchdog.timeoutMaxMs) {
-      issues.add(['watchdog', 'timeoutMs'], w.timeoutMs, `is over the ${hw.watchdog.driver} maximum of ${hw.watchdog.timeoutMaxMs} ms`, `write at most ${hw.watchdog.timeoutMaxMs} (larger values may be truncated by the driver)`);
+    // The same rule the feed gate applies at start against the opened device (core-gate.ts),
+    // here against the hardware definition, so a bad timeout is reported before anything starts.
+    const limits = { name: hw && w.kind === 'dev' ? hw.watchdog.driver : w.kind, timeoutMaxMs: hw && w.kind === 'dev' ? hw.watchdog.timeoutMaxMs : Number.MAX_SAFE_INTEGER };
+    try {
+      checkWatchdogConfig({ timeoutMs: w.timeoutMs, feedPeriodMs: w.feedPeriodMs }, limits);
+    } catch (e) {
+      if (!(e instanceof WatchdogConfigError)) throw e;
+      issues.add(e.field.split('.'), e.value, e.problem, e.fix);
     }
-    if (w.feedPeriodMs * 2 > w.timeoutMs) {
+    // Policy on top of what the gate can survive: one late feed must not reset the board.
+    if (w.feedPeriodMs * 2 > w.timeoutMs && w.feedPeriodMs < w.timeoutMs) {
       issues.add(['watchdog', 'feedPeriodMs'], w.feedPeriodMs, `is over half of watchdog.timeoutMs (${w.timeoutMs})`, `write at most ${Math.floor(w.timeoutMs / 2)} so one late feed does not reset the board`);
     }
     if (g && w.kind === 'gpio-kick' && !g.watchdogKick) {
