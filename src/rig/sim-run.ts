@@ -19,7 +19,9 @@ import { writeConsolePath } from '../console/client.ts';
 import { Prng } from '../sim/prng.ts';
 import { runReference } from '../sim/plant.ts';
 import { tankWorkload } from '../workload/tank.ts';
-import type { SimOptions } from './actions.ts';
+import { UsageError, type SimOptions } from './actions.ts';
+import { makeVoterConfig } from '../voter/config.ts';
+import { simVoterTiming } from './sim-timing.ts';
 import { addGap, dashboardWanted, emptyGapHistogram, startDashboard, type DashboardFault, type DashboardState } from './dashboard.ts';
 import { formatFaultSpec, type FaultSpec } from './faultspec.ts';
 import { SIM_BOARDS, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
@@ -65,6 +67,11 @@ interface BoardView {
 export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.stdout): Promise<{ code: number; summary: Summary }> {
   const periodMs = 1000 / o.rateHz;
   const cycles = Math.floor(o.durationMs / periodMs);
+  try {
+    makeVoterConfig({ self: 0, ...simVoterTiming(periodMs) }); // the boards would refuse it: say so now
+  } catch (e) {
+    throw new UsageError(`--rate-hz ${o.rateHz}: ${(e as Error).message}`);
+  }
   mkdirSync(o.runDir, { recursive: true });
   mkdirSync(o.logDir, { recursive: true });
   const traceFile = resolve(o.traceFile ?? join(o.runDir, 'trace.jsonl'));
