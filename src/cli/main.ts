@@ -10,6 +10,7 @@ import { runBoard, runDemo, runDoctor, runSim, UsageError } from '../rig/actions
 import { DurationError, FAULT_DESCRIPTIONS, FAULT_EXAMPLES, parseDurationMs, parseFaultSpec } from '../rig/faultspec.ts';
 import type { FaultKind } from '../rig/faultspec.ts';
 import type { FaultSpec } from '../rig/faultspec.ts';
+import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
 import { consolePasswd } from './passwd.ts';
 
 export const EXIT_USAGE = 2;
@@ -94,7 +95,7 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
     .command('sim')
     .description('simulate the rig: three board processes and a plant, wired by pty serial links and UDP')
     .option('--seed <n>', 'seed of the workload and of every random fault', intOption('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--rate-hz <n>', 'control cycles per second (processes on one 2-core machine: 20 keeps every deadline; see npm run bench)', intOption('--rate-hz', 1, RATE_HZ_MAX), 20)
+    .option('--rate-hz <n>', `control cycles per second (processes on one 2-core machine: ${SIM_RATE_HZ_DEFAULT} keeps every deadline; see npm run bench)`, intOption('--rate-hz', 1, RATE_HZ_MAX), SIM_RATE_HZ_DEFAULT)
     .addOption(new Option('--duration <d>', 'how long to run, e.g. 20s, 1.5m').argParser(durationOption).default(20_000, '20s'))
     .addOption(new Option('--fault <spec>', 'inject a fault (repeatable); see below').argParser(collectFault).default([], 'none'))
     .option('--trace <file>', "write the plant's record (JSON Lines: cycle, board, outputs): the ground truth")

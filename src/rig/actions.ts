@@ -4,6 +4,7 @@
  * Heavy modules are imported lazily so `ftc --help` and `ftc console` start fast.
  */
 import type { FaultSpec } from './faultspec.ts';
+import { SIM_RATE_HZ_DEFAULT } from './sim-timing.ts';
 
 /** A bad option or input found after parsing (e.g. while reading a config): exit code 2. */
 export class UsageError extends Error {
@@ -95,7 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const { runSim: run } = await import('./sim-run.ts');
   const { join } = await import('node:path');
   const { code } = await run({
-    seed: 7, rateHz: 20, durationMs: DEMO_DURATION_MS, faults: DEMO_FAULTS.map((f) => parseFaultSpec(f)),
+    seed: 7, rateHz: SIM_RATE_HZ_DEFAULT, durationMs: DEMO_DURATION_MS, faults: DEMO_FAULTS.map((f) => parseFaultSpec(f)),
     traceFile: join(options.runDir, 'trace.jsonl'), json: false, dashboard: options.dashboard, logDir: options.logDir, runDir: options.runDir,
   });
   return code;

@@ -103,7 +103,10 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
     plant.step(outputs);
     if (board === undefined) {
       stats.lost++;
-      emitEvent({ kind: 'lost-cycle', cycle });
+      // What the output stage had when it gave up on the cycle: which boards selected whom, and
+      // whose outputs were latched (a lost cycle is then readable from the event alone).
+      const sel = p ? Object.fromEntries(p.sel) : {};
+      emitEvent({ kind: 'lost-cycle', cycle, sel, outputsFrom: p ? [...p.out.keys()] : [], lateMs: Math.round((monoMs() - t0Ms - (cycle + 1.5) * periodMs) * 10) / 10 });
     } else {
       stats.accepted++;
       // One line per accepted cycle for the supervisor's gap histogram (not printed).
@@ -135,8 +138,17 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
     publish(next);
     publish(next + 1);
     closeDecided();
-    // Close overdue cycles: nobody drove them in time.
+    // Close overdue cycles: nobody drove them in time. Timers run before the poll phase, so when
+    // this process itself was woken late the boards' datagrams that arrived in time are still
+    // unread: let the poll phase read them first (setImmediate runs after it), then close.
+    if (now >= t0Ms + (next + 1.5) * periodMs) setImmediate(closeOverdue, now);
+    else afterTick(now);
+  };
+  const closeOverdue = (now: number) => {
     while (now >= t0Ms + (next + 1.5) * periodMs) close(next, decided(pending.get(next)));
+    afterTick(now);
+  };
+  const afterTick = (now: number) => {
     if (traceBuf && cfg.traceFile) {
       appendFileSync(cfg.traceFile, traceBuf);
       traceBuf = '';

@@ -1,12 +1,21 @@
 import type { VoterConfig } from '../voter/config.ts';
 
 /**
+ * `ftc sim`'s default cycle rate. Three board processes, the plant and the pty relays share 2
+ * cores here; a process woken at a phase deadline is 11-25 ms late a few times a minute (the
+ * kernel runs the peer it just woke through a pty write, or another process, first). At 20 Hz
+ * the shortest phase is 12.5 ms, so two boards late at once lost a cycle in about half of 12 s
+ * runs; at 10 Hz (25 ms phases) 45 s of runs saw no late phase at all.
+ */
+export const SIM_RATE_HZ_DEFAULT = 10;
+
+/**
  * The voter's timing assumptions for boards that are OS processes on one 2-core machine, talking
  * over ptys and loopback UDP. Measured here (FACTS.md, test/adapters): a 32-byte frame crosses a
  * pty in ~0.2-0.4 ms median, 2-3 ms p99, and a setTimeout loop is 3-8 ms late at p99 when both
  * cores are busy. So the delay bound is 8% of the period but at least 3 ms where the phases
  * leave room for it (at high rates it is squeezed to fit the shortest phase, and deadlines start
- * to slip): this is why the simulator defaults to 20 Hz rather than the 100 Hz a board can do
+ * to slip): this is why the simulator defaults to 10 Hz rather than the 100 Hz a board can do
  * with a dedicated core (`npm run bench` measures the highest rate that keeps deadlines here).
  */
 export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
@@ -30,7 +39,7 @@ export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
     lateMaxMs: phaseMs * 0.9,
     lateToleranceCycles: 4,
     lateBudgetCycles: 10,
-    // Total loss: re-form after 1 s (at 20 Hz) without a live voting set.
+    // Total loss: re-form after about 1 s without a live voting set.
     reformQuietCycles: Math.max(11, Math.round(1000 / periodMs)),
     listenCycles: Math.max(1, Math.round(1000 / periodMs)),
     cleanCyclesToRejoin: 20,

@@ -768,21 +768,7 @@ export class BoardCore<S> {
         } else this.#clean[x] = 0;
       }
     }
-    const cands: number[] = [];
-    if (maj !== null || this.#failSafe) {
-      for (const b of this.#rank) {
-        if (!(members & bit(b))) continue;
-        const v = r.votes.get(b);
-        if (!v || (!this.#failSafe && v.digest !== maj) || popcount(v.heardMask & members) < q) continue;
-        // b's input must have reached a majority (counting votes of boards that themselves heard
-        // a majority): a board nobody hears cannot drive. A single board's vote can neither veto
-        // nor admit b on its own, so two healthy boards see the same candidates apart from the
-        // faulty board itself, and the commit round settles that difference.
-        let heardBy = 0;
-        for (const u of votes) if (u.heardMask & bit(b) && popcount(u.heardMask & members) >= q) heardBy++;
-        if (heardBy >= q) cands.push(b);
-      }
-    }
+    const cands = maj !== null || this.#failSafe ? this.#candidates(r, votes, maj, members) : [];
     r.candidates = cands;
     r.proposal = cands[0] ?? NONE;
     let candMask = 0;
@@ -790,6 +776,47 @@ export class BoardCore<S> {
     r.proposals.set(this.self, { select: r.proposal, candMask });
     this.#send({ t: 'proposal', from: this.self, cycle: c, select: r.proposal, candMask });
     this.#pending = this.#decide(votes, members);
+  }
+
+  /** Members that may drive cycle c, best-ranked first (see the class comment). */
+  #candidates(r: Rec<S>, votes: readonly VoteMsg[], maj: number | null, members: number): number[] {
+    const q = 2;
+    const cands: number[] = [];
+    for (const b of this.#rank) {
+      if (!(members & bit(b))) continue;
+      const v = r.votes.get(b);
+      if (!v || (!this.#failSafe && v.digest !== maj) || popcount(v.heardMask & members) < q) continue;
+      // b's input must have reached a majority (counting votes of boards that themselves heard
+      // a majority): a board nobody hears cannot drive. A single board's vote can neither veto
+      // nor admit b on its own, so two healthy boards see the same candidates apart from the
+      // faulty board itself, and the commit round settles that difference.
+      let heardBy = 0;
+      for (const u of votes) if (u.heardMask & bit(b) && popcount(u.heardMask & members) >= q) heardBy++;
+      if (heardBy >= q) cands.push(b);
+    }
+    return cands;
+  }
+
+  /**
+   * Count again at the commit deadline when the count found no majority: a peer's vote that
+   * arrived after the vote deadline (its process woken a few ms late) is in hand by now, and
+   * without it this board would select nobody while the other healthy board selects the driver,
+   * so the cycle would have one select and be lost. The select is still one board, chosen from
+   * digests that a majority holds, so the output stage's 2-out-of-3 rule is untouched.
+   */
+  #recount(c: number, r: Rec<S>): void {
+    const mine = r.mine;
+    if (!mine || this.#failSafe || r.majority !== null) return;
+    const members = this.#members;
+    const votes = this.#memberVotes(r, members);
+    const maj = this.#majority(votes);
+    if (maj === null) return;
+    r.majority = maj;
+    if (mine.digest !== maj) { this.#demote('outvoted', c); return; }
+    this.#noMajStreak = 0;
+    this.#confirm(c, mine.nextState);
+    r.candidates = this.#candidates(r, votes, maj, members);
+    r.proposal = r.candidates[0] ?? NONE;
   }
 
   /** Membership changes agreed in cycle c's member votes: the same function on every board. */
@@ -865,6 +892,7 @@ export class BoardCore<S> {
 
   #onCommit(c: number): void {
     const r = this.#rec(c);
+    if (this.#role === 'member' && r.proposal === NONE) this.#recount(c, r);
     if (this.#role === 'member') {
       const fin = this.#finalSelect(r);
       this.#fx.push({ kind: 'select', cycle: c, board: fin === NONE ? null : fin });

@@ -12,11 +12,12 @@ import { PassThrough } from 'node:stream';
 import { parseFaultSpec } from '../../src/rig/faultspec.ts';
 import { runSim } from '../../src/rig/sim-run.ts';
 import { SIM_BOARDS } from '../../src/rig/sim-protocol.ts';
+import { SIM_RATE_HZ_DEFAULT } from '../../src/rig/sim-timing.ts';
 import { SCENARIOS, checkOutcome, formatOutcome } from '../../src/scenarios/index.ts';
 import { observeSimRun, type StampedEvent } from '../../src/scenarios/sim-observe.ts';
 
 const seed = Number(process.env.FTC_E2E_SEED ?? 7);
-const rateHz = 20;
+const rateHz = SIM_RATE_HZ_DEFAULT;
 const durationMs = 12_000;
 
 async function simulate(faults: string[]) {
