@@ -13,7 +13,6 @@
  * - FACTS.md: on a pty, baudRate does not throttle, `set({dtr, rts})` fails, and opening flushes
  *   the input: bytes written before the far end opened are lost.
  */
-import { writeSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { SerialLink, SerialStats } from '../../ports/serial.ts';
 
@@ -100,27 +99,7 @@ class PortLink implements SerialLink {
       this.stats.txDropped++;
       return false;
     }
-    // Fast path: nothing queued in serialport's stream, so write the fd (opened O_NONBLOCK by
-    // the binding) right here. serialport's own write hands every chunk to libuv's threadpool;
-    // on a 2-core board the woken pool thread preempts the tick that sent it (2-10 ms measured
-    // with three boards on one machine), which is longer than a voter phase can spare.
-    const fd = (this.port.port as { fd?: number | null } | undefined)?.fd;
-    let offset = 0;
-    if (this.port.writableLength === 0 && typeof fd === 'number') {
-      try {
-        offset = writeSync(fd, data);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'EINTR') {
-          this.stats.errors++;
-          this.#lastError = e as Error;
-          return false;
-        }
-      }
-      this.stats.txBytes += offset;
-      if (offset === data.length) return true;
-    }
-    const chunk = Buffer.from(data.subarray(offset)); // our copy: callers may reuse their buffer
+    const chunk = Buffer.from(data); // our copy: callers may reuse their buffer
     this.port.write(chunk, (err) => {
       if (err) this.stats.errors++;
       else this.stats.txBytes += chunk.length;
