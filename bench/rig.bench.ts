@@ -9,7 +9,7 @@
  *   that keeps missed deadlines under 0.1 %.
  * - perBoard: RSS and CPU of one board process at 100 Hz, against an idle Node process measured
  *   in the same run (the baseline).
- * Environment: FTC_BENCH_TRIALS, FTC_BENCH_RATES (e.g. "20,50,100,200").
+ * Environment: FTC_BENCH_TRIALS, FTC_BENCH_RATES (e.g. "10,20,50,100,200").
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseFaultSpec } from '../src/rig/faultspec.ts';
 import { runSim } from '../src/rig/sim-run.ts';
+import { SIM_RATE_HZ_DEFAULT } from '../src/rig/sim-timing.ts';
 
 const clkTck = 100; // sysconf(_SC_CLK_TCK) on Linux
 
@@ -74,18 +75,18 @@ async function idleNodeRssKb(): Promise<number> {
 
 export default async function rigBench(): Promise<Record<string, unknown>> {
   const trials = Number(process.env.FTC_BENCH_TRIALS ?? 20);
-  const rates = (process.env.FTC_BENCH_RATES ?? '20,50,100,200').split(',').map(Number);
+  const rates = (process.env.FTC_BENCH_RATES ?? '10,20,50,100,200').split(',').map(Number);
 
-  // Failover: kill the active board 3 s in, 6 s runs at 20 Hz.
+  // Failover: kill the active board 3 s in, 6 s runs at the simulator's default rate.
   const gapsMs: number[] = [];
   const lost: number[] = [];
   for (let i = 0; i < trials; i++) {
-    const { summary } = await sim(20, 6000, ['kill:active@3s'], 7 + i);
+    const { summary } = await sim(SIM_RATE_HZ_DEFAULT, 6000, ['kill:active@3s'], 7 + i);
     gapsMs.push(summary.maxGapMs);
     lost.push(summary.lostCycles);
   }
-  const periodMs = 50;
-  const { summary: calm } = await sim(20, 6000, [], 7);
+  const periodMs = 1000 / SIM_RATE_HZ_DEFAULT;
+  const { summary: calm } = await sim(SIM_RATE_HZ_DEFAULT, 6000, [], 7);
 
   // Deadline keeping by rate.
   const byRate: Array<Record<string, number>> = [];
@@ -119,7 +120,7 @@ export default async function rigBench(): Promise<Record<string, unknown>> {
 
   return {
     failover: {
-      trials, rateHz: 20, periodMs,
+      trials, rateHz: SIM_RATE_HZ_DEFAULT, periodMs,
       gapMsMedian: median(gapsMs), gapMsMax: Math.max(...gapsMs),
       gapCyclesMedian: Math.round((median(gapsMs) / periodMs) * 100) / 100, gapCyclesMax: Math.round((Math.max(...gapsMs) / periodMs) * 100) / 100,
       lostCyclesTotal: lost.reduce((x, y) => x + y, 0),

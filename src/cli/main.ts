@@ -144,8 +144,14 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
 
   program
     .command('doctor')
-    .description('check a board config and the hardware it names (GPIO, I2C, serial, watchdog, NICs)')
-    .requiredOption('-c, --config <file>', 'board config file (YAML)')
+    .description('check this machine against a board config (GPIO, I2C, serial, watchdog, NICs) or a hardware definition')
+    .requiredOption('-c, --config <file>', 'board config (hw/examples/b1.yaml) or hardware definition (hw/boards/rpi4.yaml), YAML')
+    .addHelpText(
+      'after',
+      '\nA board config: GPIO, I²C, its UARTs, watchdog, network, rig key, event log, permissions.\n' +
+        'A hardware definition (a fresh board, no config yet): its GPIO chips, I²C buses, UARTs (missing: warnings), watchdog, Node, clock.\n' +
+        'Exit 0: no errors; 1: errors, each printed with its fix; 2: the file is neither (its problems are printed).',
+    )
     .action(async (o: { config: string }) => done(await runDoctor({ configPath: o.config })));
 
   program

@@ -4,6 +4,9 @@
  * holds, the rig network (UDP bind address, an interface on the peers' subnet), the rig key, the
  * event-log directory, group memberships, Node version, a monotonic clock (NTP sync: optional).
  *
+ * Given a hardware definition (hw/boards/*.yaml) instead, `runHardwareDoctor` checks only what
+ * that definition promises, for a fresh board that has no board config yet.
+ *
  * Every problem says what was checked, what was found and the fix. The filesystem root is
  * injectable so tests run against fixture trees. Read-only: it never opens the watchdog (opening
  * /dev/watchdog arms it) and never exports a GPIO.
@@ -13,7 +16,7 @@ import { isIPv4 } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { join } from 'node:path';
 import type { BoardConfig } from '../config/board.ts';
-import { loadHardwareDefs, type HardwareDef, type HardwareName } from '../config/hardware.ts';
+import { loadHardwareDefs, type HardwareDef, type HardwareName, type UartDef } from '../config/hardware.ts';
 import { readSysfsGpioChips } from './gpio-chips.ts';
 
 export interface Problem {
@@ -45,13 +48,15 @@ export const NODE_VERSION_MIN = '20.11.0';
 const PROC_ENTRIES_MAX = 4096;
 const FDS_PER_PROCESS_MAX = 1024;
 
-function defaultEnv(): DoctorEnv {
+/** Everything but the hardware definitions, which a hardware-definition check does not need. */
+type MachineEnv = Omit<DoctorEnv, 'hardwareDefs'>;
+
+function defaultEnv(): MachineEnv {
   return {
     root: '/',
     nodeVersion: process.versions.node,
     uid: typeof process.getuid === 'function' ? process.getuid() : null,
     gids: typeof process.getgroups === 'function' ? process.getgroups() : [],
-    hardwareDefs: loadHardwareDefs(),
     monotonicNs: () => process.hrtime.bigint(),
     canReadWrite,
     interfaces: networkInterfaces,
@@ -96,24 +101,102 @@ function readGroups(root: string): Map<string, { gid: number; members: string[] 
   return groups;
 }
 
-export function runDoctor(config: BoardConfig, envOverrides: Partial<DoctorEnv> = {}): Problem[] {
-  const env: DoctorEnv = { ...defaultEnv(), ...envOverrides };
-  const canReadWrite = env.canReadWrite;
-  const at = (p: string) => join(env.root, p);
-  const problems: Problem[] = [];
-  const error = (check: string, found: string, fix: string) => problems.push({ check, found, fix, severity: 'error' });
-  const warn = (check: string, found: string, fix: string) => problems.push({ check, found, fix, severity: 'warning' });
-  const hw = env.hardwareDefs.get(config.hardware);
+/** One doctor run: its environment, paths under its root, and the problems found so far. */
+interface Checkup {
+  env: MachineEnv;
+  at: (path: string) => string;
+  problems: Problem[];
+  error: (check: string, found: string, fix: string) => void;
+  warn: (check: string, found: string, fix: string) => void;
+}
 
-  // Node.
+function startCheckup(env: MachineEnv): Checkup {
+  const problems: Problem[] = [];
+  return {
+    env,
+    at: (p) => join(env.root, p),
+    problems,
+    error: (check, found, fix) => problems.push({ check, found, fix, severity: 'error' }),
+    warn: (check, found, fix) => problems.push({ check, found, fix, severity: 'warning' }),
+  };
+}
+
+function checkNodeVersion({ env, error }: Checkup): void {
   if (!versionAtLeast(env.nodeVersion, NODE_VERSION_MIN)) {
     error('node version', `Node ${env.nodeVersion}`, `install Node >= ${NODE_VERSION_MIN} (package.json engines; NodeSource or nvm on Raspberry Pi OS)`);
   }
+}
 
-  // Clock: lockstep timing reads the monotonic clock only; wall time only stamps the event log.
+/** Lockstep timing reads the monotonic clock only; wall time only stamps the event log. */
+function checkMonotonicClock({ env, error }: Checkup): void {
   const t0 = env.monotonicNs();
   const t1 = env.monotonicNs();
   if (!(t0 > 0n) || t1 < t0) error('monotonic clock', `CLOCK_MONOTONIC read ${t0} then ${t1}`, 'this kernel/libc has no usable CLOCK_MONOTONIC; ftc cannot time cycles');
+}
+
+/**
+ * sysfs GPIO (onoff hard-codes /sys/class/gpio) and, with `hw`, the chips it lists: labels, bases,
+ * line counts. Returns the gpio directory when it exists.
+ */
+function checkSysfsGpio({ env, at, error, warn }: Checkup, hw: HardwareDef | undefined): string | undefined {
+  const gpioDir = at('sys/class/gpio');
+  if (!existsSync(gpioDir)) {
+    error('sysfs GPIO', `${gpioDir} does not exist`, 'boot a kernel with CONFIG_GPIO_SYSFS (Raspberry Pi OS and BeagleBone Debian have it); containers need /sys/class/gpio mounted');
+    return undefined;
+  }
+  if (!hw) return gpioDir;
+  const chips = readSysfsGpioChips(env.root);
+  for (const def of hw.gpio.chips) {
+    const found = chips.find((c) => def.labels.includes(c.label));
+    if (!found) {
+      error('GPIO chip', `no gpiochip labelled ${def.labels.join(' or ')} (have: ${chips.map((c) => `${c.dir} "${c.label}"`).join(', ') || 'none'})`, `check that this is a ${hw.model} (hardware: ${hw.name}) or fix hw/boards/${hw.name}.yaml`);
+      continue;
+    }
+    if (!def.sysfsBases.includes(found.base)) {
+      warn('GPIO chip base', `${found.dir} "${found.label}" has base ${found.base}, hw/boards/${hw.name}.yaml lists ${def.sysfsBases.join(', ')}`, `ftc uses the real base at start-up; add ${found.base} to sysfsBases in hw/boards/${hw.name}.yaml`);
+    }
+    if (found.lines < def.lines) error('GPIO chip lines', `${found.dir} has ${found.lines} lines, expected ${def.lines}`, `fix hw/boards/${hw.name}.yaml or check the board model`);
+  }
+  return gpioDir;
+}
+
+/** Reports a missing /dev/i2c-N; returns the device path when it exists. */
+function checkI2cBus({ at, problems }: Checkup, bus: number, note: string | undefined, severity: Problem['severity']): string | undefined {
+  const dev = at(`dev/i2c-${bus}`);
+  if (existsSync(dev)) return dev;
+  problems.push({ check: 'I²C bus', found: `${dev} does not exist`, fix: `enable the bus${note ? ` (${note})` : ''} and load i2c-dev (echo i2c-dev | sudo tee /etc/modules-load.d/i2c-dev.conf)`, severity });
+  return undefined;
+}
+
+function enableUartFix(uart: UartDef | undefined): string | undefined {
+  return uart?.note ? `enable ${uart.name}: ${uart.note}; reboot` : undefined;
+}
+
+/** Reports a missing watchdog device (existence only: opening it would arm it); true when present. */
+function checkWatchdogDevice({ at, error }: Checkup, device: string, hw: HardwareDef | undefined): boolean {
+  const dev = at(device);
+  if (existsSync(dev)) return true;
+  error('watchdog device', `${dev} does not exist`, hw ? `load the ${hw.watchdog.driver} driver (Raspberry Pi: dtparam=watchdog=on in config.txt)` : 'load the board\'s watchdog driver');
+  return false;
+}
+
+const WATCHDOG_MAX_TIMEOUT_PATH = 'sys/class/watchdog/watchdog0/max_timeout';
+
+/** The kernel's max_timeout in s, or undefined when the driver does not say. */
+function watchdogMaxTimeoutS({ at }: Checkup): number | undefined {
+  const maxS = Number(readText(at(WATCHDOG_MAX_TIMEOUT_PATH)));
+  return Number.isFinite(maxS) && maxS > 0 ? maxS : undefined;
+}
+
+export function runDoctor(config: BoardConfig, envOverrides: Partial<DoctorEnv> = {}): Problem[] {
+  const env: DoctorEnv = { ...defaultEnv(), hardwareDefs: envOverrides.hardwareDefs ?? loadHardwareDefs(), ...envOverrides };
+  const checkup = startCheckup(env);
+  const { at, problems, error, warn } = checkup;
+  const canReadWrite = env.canReadWrite;
+  const hw = env.hardwareDefs.get(config.hardware);
+
+  checkNodeVersion(checkup);
+  checkMonotonicClock(checkup);
   if (!existsSync(at('run/systemd/timesync/synchronized'))) {
     warn('NTP sync', `${at('run/systemd/timesync/synchronized')} is absent (not synchronised, or not systemd-timesyncd)`, 'enable systemd-timesyncd or chrony so event-log timestamps line up across boards (voting does not use wall time)');
   }
@@ -126,36 +209,18 @@ export function runDoctor(config: BoardConfig, envOverrides: Partial<DoctorEnv> 
   };
   const groupHint = (name: string) => (inGroup(name) ? '' : ` and add the ftc user to group ${name} (sudo usermod -aG ${name} ftc; log in again)`);
 
-  // GPIO via sysfs (onoff hard-codes /sys/class/gpio).
-  const gpioDir = at('sys/class/gpio');
-  if (!existsSync(gpioDir)) {
-    error('sysfs GPIO', `${gpioDir} does not exist`, 'boot a kernel with CONFIG_GPIO_SYSFS (Raspberry Pi OS and BeagleBone Debian have it); containers need /sys/class/gpio mounted');
-  } else if (hw) {
-    const chips = readSysfsGpioChips(env.root);
-    for (const def of hw.gpio.chips) {
-      const found = chips.find((c) => def.labels.includes(c.label));
-      if (!found) {
-        error('GPIO chip', `no gpiochip labelled ${def.labels.join(' or ')} (have: ${chips.map((c) => `${c.dir} "${c.label}"`).join(', ') || 'none'})`, `check that this is a ${hw.model} (config hardware: ${hw.name}) or fix hw/boards/${hw.name}.yaml`);
-        continue;
-      }
-      if (!def.sysfsBases.includes(found.base)) {
-        warn('GPIO chip base', `${found.dir} "${found.label}" has base ${found.base}, hw/boards/${hw.name}.yaml lists ${def.sysfsBases.join(', ')}`, `ftc uses the real base at start-up; add ${found.base} to sysfsBases in hw/boards/${hw.name}.yaml`);
-      }
-      if (found.lines < def.lines) error('GPIO chip lines', `${found.dir} has ${found.lines} lines, expected ${def.lines}`, `fix hw/boards/${hw.name}.yaml or check the board model`);
-    }
-    if (!canReadWrite(join(gpioDir, 'export'))) {
-      error('GPIO permissions', `${join(gpioDir, 'export')} is not writable by this user`, `install hw/udev/99-ftc.rules${groupHint('gpio')}`);
-    }
+  const gpioDir = checkSysfsGpio(checkup, hw);
+  if (gpioDir && hw && !canReadWrite(join(gpioDir, 'export'))) {
+    error('GPIO permissions', `${join(gpioDir, 'export')} is not writable by this user`, `install hw/udev/99-ftc.rules${groupHint('gpio')}`);
   }
 
   // I²C.
-  const i2cDev = at(`dev/i2c-${config.i2c.bus}`);
   const wantsI2c = config.i2c.ina219.length > 0 || config.i2c.eeprom24c02 !== undefined || config.i2c.mcp23017 !== undefined;
-  if (wantsI2c && !existsSync(i2cDev)) {
-    const note = hw?.i2c.find((b) => b.bus === config.i2c.bus)?.note;
-    error('I²C bus', `${i2cDev} does not exist`, `enable the bus${note ? ` (${note})` : ''} and load i2c-dev (echo i2c-dev | sudo tee /etc/modules-load.d/i2c-dev.conf)`);
-  } else if (wantsI2c && !canReadWrite(i2cDev)) {
-    error('I²C permissions', `${i2cDev} is not readable and writable by this user`, `install hw/udev/99-ftc.rules${groupHint('i2c')}`);
+  if (wantsI2c) {
+    const i2cDev = checkI2cBus(checkup, config.i2c.bus, hw?.i2c.find((b) => b.bus === config.i2c.bus)?.note, 'error');
+    if (i2cDev && !canReadWrite(i2cDev)) {
+      error('I²C permissions', `${i2cDev} is not readable and writable by this user`, `install hw/udev/99-ftc.rules${groupHint('i2c')}`);
+    }
   }
 
   // Serial ports.
@@ -165,7 +230,7 @@ export function runDoctor(config: BoardConfig, envOverrides: Partial<DoctorEnv> 
     const dev = at(s.path);
     if (!existsSync(dev)) {
       const uart = hw?.uarts.find((u) => u.device === s.path);
-      error('serial port', `${dev} (${s.what}) does not exist`, uart?.note ? `enable ${uart.name}: ${uart.note}; reboot` : 'plug in the adapter or fix the path in the board config');
+      error('serial port', `${dev} (${s.what}) does not exist`, enableUartFix(uart) ?? 'plug in the adapter or fix the path in the board config');
     } else if (!canReadWrite(dev)) {
       error('serial permissions', `${dev} (${s.what}) is not readable and writable by this user`, `install hw/udev/99-ftc.rules${groupHint('dialout')}`);
     }
@@ -174,15 +239,13 @@ export function runDoctor(config: BoardConfig, envOverrides: Partial<DoctorEnv> 
   // Watchdog.
   const wd = config.watchdog;
   if (wd.kind === 'dev') {
-    const dev = at(wd.device);
-    if (!existsSync(dev)) {
-      error('watchdog device', `${dev} does not exist`, hw ? `load the ${hw.watchdog.driver} driver (Raspberry Pi: dtparam=watchdog=on in config.txt)` : 'load the board\'s watchdog driver');
-    } else {
+    if (checkWatchdogDevice(checkup, wd.device, hw)) {
+      const dev = at(wd.device);
       if (!canReadWrite(dev)) error('watchdog permissions', `${dev} is not writable by this user`, `install hw/udev/99-ftc.rules${groupHint('watchdog')}`);
       const holder = watchdogHolder(env.root, wd.device);
       if (holder) error('watchdog busy', `${wd.device} is held by ${holder} (only one process may open it)`, 'stop it, or set kind: systemd to let systemd own the device');
-      const maxS = Number(readText(at('sys/class/watchdog/watchdog0/max_timeout')));
-      if (Number.isFinite(maxS) && maxS > 0 && wd.timeoutMs > maxS * 1000) {
+      const maxS = watchdogMaxTimeoutS(checkup);
+      if (maxS !== undefined && wd.timeoutMs > maxS * 1000) {
         error('watchdog timeout', `watchdog.timeoutMs ${wd.timeoutMs} over the device max_timeout ${maxS} s`, `write watchdog.timeoutMs <= ${maxS * 1000}`);
       }
     }
@@ -231,6 +294,40 @@ export function runDoctor(config: BoardConfig, envOverrides: Partial<DoctorEnv> 
     error('event log', `${logDir} is missing or not writable`, `sudo install -d -o ftc -g ftc ${config.eventLog.dir} (hw/install.sh does it)`);
   }
 
+  return problems;
+}
+
+/**
+ * `ftc doctor` given a hardware definition: does this machine have what hw/boards/<name>.yaml
+ * promises? For a fresh board before any board config exists, so nothing a board config decides
+ * is checked (links, network, rig key, permissions, who holds the watchdog).
+ */
+export function runHardwareDoctor(hw: HardwareDef, envOverrides: Partial<DoctorEnv> = {}): Problem[] {
+  const checkup = startCheckup({ ...defaultEnv(), ...envOverrides });
+  const { at, problems, warn } = checkup;
+  checkNodeVersion(checkup);
+  checkMonotonicClock(checkup);
+  checkSysfsGpio(checkup, hw);
+
+  // A board config uses one bus (BBB: bus 2 is on by default, bus 1 needs an overlay), so a
+  // missing bus stops ftc only when none of them is there.
+  const anyI2c = hw.i2c.some((b) => existsSync(at(`dev/i2c-${b.bus}`)));
+  for (const b of hw.i2c) checkI2cBus(checkup, b.bus, b.note, anyI2c ? 'warning' : 'error');
+
+  // A board config uses only some UARTs (two peer links, maybe a console): a missing one is a warning.
+  for (const uart of hw.uarts) {
+    const dev = at(uart.device);
+    if (!existsSync(dev)) warn('serial port', `${dev} (${uart.name}) does not exist`, enableUartFix(uart) ?? `enable ${uart.name} if a board config uses it`);
+  }
+
+  if (checkWatchdogDevice(checkup, hw.watchdog.device, hw)) {
+    // Board configs' watchdog.timeoutMs is validated against timeoutMaxMs, so a wrong figure
+    // there lets a config through that the kernel would clamp (or refuse).
+    const maxS = watchdogMaxTimeoutS(checkup);
+    if (maxS !== undefined && maxS * 1000 !== hw.watchdog.timeoutMaxMs) {
+      warn('watchdog max timeout', `${at(WATCHDOG_MAX_TIMEOUT_PATH)} is ${maxS} s, hw/boards/${hw.name}.yaml has timeoutMaxMs ${hw.watchdog.timeoutMaxMs}`, `check that this is a ${hw.model}, then set timeoutMaxMs: ${maxS * 1000} in hw/boards/${hw.name}.yaml`);
+    }
+  }
   return problems;
 }
 

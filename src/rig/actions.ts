@@ -3,6 +3,7 @@
  * validates every option and calls these with typed values; each returns the process exit code.
  * Heavy modules are imported lazily so `ftc --help` and `ftc console` start fast.
  */
+import type { Problem } from '../hw/doctor.ts';
 import type { FaultSpec } from './faultspec.ts';
 import { SIM_RATE_HZ_DEFAULT } from './sim-timing.ts';
 
@@ -66,18 +67,57 @@ export async function runSim(options: SimOptions): Promise<number> {
   return (await run(options)).code;
 }
 
-/** `ftc doctor`: check a board config and the hardware it names; print each problem with its fix. */
+/**
+ * `ftc doctor`: check a board config and the hardware it names, or, given a hardware definition
+ * (hw/boards/*.yaml, what a lab engineer has on a fresh board), this machine against that
+ * hardware only. Print each problem with its fix.
+ */
 export async function runDoctor(options: DoctorOptions): Promise<number> {
   const { loadBoardConfig } = await import('../config/index.ts');
-  const { runDoctor: doctor, formatDoctorReport } = await import('../hw/doctor.ts');
+  const { runDoctor: doctor, runHardwareDoctor, formatDoctorReport } = await import('../hw/doctor.ts');
+  const report = (problems: Problem[]) => {
+    process.stdout.write(formatDoctorReport(problems) + '\n');
+    return problems.some((p) => p.severity === 'error') ? 1 : 0;
+  };
   const loaded = loadBoardConfig(options.configPath);
-  if (!loaded.ok) {
-    process.stderr.write(`ftc doctor: the config has ${loaded.errors.length} problem(s):\n${loaded.errors.map((e) => `  ${e}`).join('\n')}\n`);
-    return 2;
+  if (loaded.ok) return report(doctor(loaded.config));
+  const hardware = await readHardwareDefFile(options.configPath);
+  if (hardware.ok) {
+    process.stdout.write(
+      `ftc doctor: ${options.configPath} is a hardware definition (${hardware.hardware.model}): checking this machine for that hardware only; ` +
+        'pass a board config (hw/examples/b1.yaml) to check links, network, rig key and permissions too\n',
+    );
+    return report(runHardwareDoctor(hardware.hardware));
   }
-  const problems = doctor(loaded.config);
-  process.stdout.write(formatDoctorReport(problems) + '\n');
-  return problems.some((p) => p.severity === 'error') ? 1 : 0;
+  // A hardware definition with a typo would otherwise get a screenful of "not a known key of a board config".
+  const [what, errors] = hardware.shaped ? ['hardware definition', hardware.errors] : ['config', loaded.errors];
+  process.stderr.write(`ftc doctor: the ${what} has ${errors.length} problem(s):\n${errors.map((e) => `  ${e}`).join('\n')}\n`);
+  return 2;
+}
+
+/**
+ * `path` read as a hardware definition. `shaped` is true when it looks like one (top-level
+ * `model` or `uarts`, no `board` or `hardware`, which every board config has) even though it
+ * does not parse, so its errors are the useful ones.
+ */
+async function readHardwareDefFile(path: string) {
+  const { readFileSync } = await import('node:fs');
+  const { parseHardwareDef } = await import('../config/index.ts');
+  const { CONFIG_FILE_BYTES_MAX, readYamlText } = await import('../config/yaml-source.ts');
+  let text: string;
+  try {
+    const buf = readFileSync(path);
+    if (buf.length > CONFIG_FILE_BYTES_MAX) return { ok: false as const, shaped: false, errors: [] };
+    text = buf.toString('utf8');
+  } catch {
+    return { ok: false as const, shaped: false, errors: [] }; // loadBoardConfig has said why
+  }
+  const parsed = parseHardwareDef(text, path);
+  if (parsed.ok) return parsed;
+  const { data } = readYamlText(text, path);
+  const keys = data !== null && typeof data === 'object' && !Array.isArray(data) ? Object.keys(data) : [];
+  const shaped = !keys.includes('board') && !keys.includes('hardware') && (keys.includes('model') || keys.includes('uarts'));
+  return { ...parsed, shaped };
 }
 
 /** The demo's script: one fault at a time, each repaired before the next (times from cycle 0). */

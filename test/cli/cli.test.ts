@@ -47,7 +47,7 @@ const helps: Array<[string, string[]]> = [
     'corrupt:b1-b2/serial:1e-3@2s+5s', 'partition:b1|b2,b3@6s+2s', 'psu:b2:a@3s', 'nic:b3:eth0@3s', 'restart:b2@8s']],
   ['run', ['--config']],
   ['console', ['<target>', '--baud', '--run-dir', 'Ctrl-]', 'votes [n]', 'inject <spec>']],
-  ['doctor', ['--config']],
+  ['doctor', ['--config', 'board config', 'hardware definition', 'hw/boards/rpi4.yaml']],
   ['demo', ['--no-dashboard', '--log-dir']],
   ['console-passwd', ['--cost', '--stdin']],
 ];
@@ -103,6 +103,42 @@ test('ftc doctor on this machine (no GPIO, no I2C, no watchdog) reports each pro
   t.is(r.code, 1);
   t.regex(r.stdout, /ERROR sysfs GPIO: \/sys\/class\/gpio does not exist/);
   t.regex(r.stdout, /fix: /);
+});
+
+// The issue's command, as typed on a fresh board from the repository. This machine has none of a
+// Pi's devices; on a real board the premise is false, so the test registers only here.
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+if (!['/sys/class/gpio', '/dev/i2c-1', '/dev/watchdog'].some((p) => fs.existsSync(p))) {
+  test('ftc doctor --config hw/boards/rpi4.yaml checks this machine for that hardware and exits 1 on what is missing', async (t) => {
+    const r = await ftc(['doctor', '--config', 'hw/boards/rpi4.yaml'], undefined, repoRoot);
+    t.log(r.stdout);
+    t.is(r.code, 1, r.stderr);
+    t.is(r.stderr, '');
+    const [first, ...report] = r.stdout.split('\n');
+    t.regex(first!, /^ftc doctor: hw\/boards\/rpi4\.yaml is a hardware definition \(Raspberry Pi 4 Model B.*\): checking this machine for that hardware only; pass a board config \(hw\/examples\/b1\.yaml\)/);
+    const rest = report.join('\n');
+    t.regex(rest, /^ftc doctor: \d+ errors, \d+ warnings\n/);
+    t.regex(rest, /ERROR sysfs GPIO: \/sys\/class\/gpio does not exist\n +fix: boot a kernel with CONFIG_GPIO_SYSFS/);
+    t.regex(rest, /ERROR I²C bus: \/dev\/i2c-1 does not exist\n +fix: enable the bus \(config\.txt dtparam=i2c_arm=on\)/);
+    t.regex(rest, /ERROR watchdog device: \/dev\/watchdog does not exist\n +fix: load the bcm2835_wdt driver/);
+    t.regex(rest, /warn  serial port: \/dev\/ttyAMA3 \(uart3\) does not exist\n +fix: enable uart3: config\.txt dtoverlay=uart3/);
+    t.notRegex(r.stdout, /is not a known key/, 'not read as a board config');
+    t.false(r.stdout.includes('    at '), 'no stack trace');
+  });
+} else {
+  console.log('test/cli: this machine has GPIO, I²C or a watchdog, skipping the "hardware definition on a bare machine" test');
+}
+
+test('ftc doctor with a hardware definition that has a typo names the typo, not 20 board-config keys, and exits 2', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftc-cli-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'rpi4.yaml');
+  const rpi4 = fs.readFileSync(path.join(repoRoot, 'hw/boards/rpi4.yaml'), 'utf8');
+  fs.writeFileSync(file, rpi4.replace(/^model:/m, 'modle:'));
+  const r = await ftc(['doctor', '--config', file]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /^ftc doctor: the hardware definition has 1 problem\(s\):\n.*rpi4\.yaml:3: modle: .* fix: rename "modle" to "model"/);
+  t.false(r.stderr.includes('    at '), 'no stack trace');
 });
 
 test('ftc console-passwd makes a hash from stdin that the console accepts', async (t) => {

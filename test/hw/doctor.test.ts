@@ -1,11 +1,12 @@
 import test from 'ava';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBoardConfig, loadHardwareDefs, type BoardConfig } from '../../src/config/index.ts';
 import { readSysfsGpioChips, sysfsPinMapper } from '../../src/hw/gpio-chips.ts';
-import { formatDoctorReport, runDoctor, type Problem } from '../../src/hw/doctor.ts';
+import { formatDoctorReport, runDoctor, runHardwareDoctor, type Problem } from '../../src/hw/doctor.ts';
 
 const B1 = (() => {
   const r = loadBoardConfig(fileURLToPath(new URL('../../hw/examples/b1.yaml', import.meta.url)));
@@ -159,3 +160,122 @@ test('a board off the rig network is told which peer subnet it cannot reach', (t
   t.regex(problems[0]!.found, /links\.udp\.bind 10\.77\.0\.1 is on no interface \(have: wlan0 192\.168\.1\.40\)/);
   t.regex(problems[1]!.found, /no interface is on the subnet of peer b2 \(10\.77\.0\.2\); have: wlan0 192\.168\.1\.40\/24/);
 });
+
+// --- runHardwareDoctor: a hardware definition (hw/boards/*.yaml) instead of a board config. ---
+
+const RPI4 = loadHardwareDefs().get('rpi4')!;
+
+/** An empty fixture root: a machine with none of the board's devices. */
+function bareRoot(t: { teardown(fn: () => void): void }): string {
+  const root = mkdtempSync(join(tmpdir(), 'ftc-doctor-bare-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+/** healthyPi4 plus the two UARTs b1 does not use: every device rpi4.yaml lists. */
+function fullPi4(t: { teardown(fn: () => void): void }): string {
+  const root = healthyPi4(t);
+  for (const dev of ['dev/ttyAMA2', 'dev/ttyAMA4']) writeFileSync(join(root, dev), '');
+  return root;
+}
+
+test('a machine without GPIO, I²C or a watchdog is told each is missing, with the path and the fix', (t) => {
+  const root = bareRoot(t);
+  const problems = runHardwareDoctor(RPI4, env(root));
+  t.deepEqual(checks(problems), [
+    'error sysfs GPIO', 'error I²C bus',
+    'warning serial port', 'warning serial port', 'warning serial port', 'warning serial port', 'warning serial port',
+    'error watchdog device',
+  ]);
+  const find = (check: string) => problems.find((p) => p.check === check)!;
+  t.is(find('sysfs GPIO').found, `${join(root, 'sys/class/gpio')} does not exist`);
+  t.regex(find('sysfs GPIO').fix, /CONFIG_GPIO_SYSFS/);
+  t.is(find('I²C bus').found, `${join(root, 'dev/i2c-1')} does not exist`);
+  t.regex(find('I²C bus').fix, /dtparam=i2c_arm=on.*i2c-dev/);
+  t.is(find('watchdog device').found, `${join(root, 'dev/watchdog')} does not exist`);
+  t.regex(find('watchdog device').fix, /load the bcm2835_wdt driver/);
+  const uart3 = problems.find((p) => p.found.includes('ttyAMA3'))!;
+  t.is(uart3.found, `${join(root, 'dev/ttyAMA3')} (uart3) does not exist`);
+  t.is(uart3.fix, 'enable uart3: config.txt dtoverlay=uart3; reboot');
+  t.regex(formatDoctorReport(problems), /^ftc doctor: 3 errors, 5 warnings\nERROR sysfs GPIO: /);
+});
+
+test('a Pi 4 with the gpiochip, /dev/i2c-1, every UART and /dev/watchdog passes, and nothing is exported or opened', (t) => {
+  const root = fullPi4(t);
+  // A FIFO blocks open(2) until a writer comes: a doctor that opened the watchdog would hang here.
+  rmSync(join(root, 'dev/watchdog'));
+  execFileSync('mkfifo', [join(root, 'dev/watchdog')]);
+  const problems = runHardwareDoctor(RPI4, env(root));
+  t.deepEqual(problems, [], formatDoctorReport(problems));
+  t.is(formatDoctorReport(problems), 'ftc doctor: every check passed');
+  t.is(readFileSync(join(root, 'sys/class/gpio/export'), 'utf8'), '', 'no GPIO exported');
+});
+
+test('missing UARTs alone are warnings: a board config uses only some of them', (t) => {
+  const root = healthyPi4(t); // ttyAMA2 and ttyAMA4 absent
+  const problems = runHardwareDoctor(RPI4, env(root));
+  t.deepEqual(checks(problems), ['warning serial port', 'warning serial port']);
+  t.deepEqual(problems.map((p) => p.fix), [
+    'enable uart2: config.txt dtoverlay=uart2 (GPIO0/1 are the HAT ID EEPROM bus, avoid with HATs); reboot',
+    'enable uart4: config.txt dtoverlay=uart4 (GPIO8/9 are SPI0 too); reboot',
+  ]);
+});
+
+test('with a hardware definition, a gpiochip at an unlisted base is a warning and a foreign chip an error', (t) => {
+  const root = fullPi4(t);
+  writeFileSync(join(root, 'sys/class/gpio/gpiochip512/base'), '600\n');
+  const moved = runHardwareDoctor(RPI4, env(root));
+  t.deepEqual(checks(moved), ['warning GPIO chip base']);
+  t.is(moved[0]!.found, 'gpiochip512 "pinctrl-bcm2711" has base 600, hw/boards/rpi4.yaml lists 512, 0');
+  t.regex(moved[0]!.fix, /add 600 to sysfsBases in hw\/boards\/rpi4\.yaml/);
+
+  writeFileSync(join(root, 'sys/class/gpio/gpiochip512/ngpio'), '32\n');
+  t.deepEqual(checks(runHardwareDoctor(RPI4, env(root))), ['warning GPIO chip base', 'error GPIO chip lines']);
+
+  writeFileSync(join(root, 'sys/class/gpio/gpiochip512/label'), 'pinctrl-rp1\n');
+  const foreign = runHardwareDoctor(RPI4, env(root));
+  t.deepEqual(checks(foreign), ['error GPIO chip']);
+  t.regex(foreign[0]!.fix, /check that this is a Raspberry Pi 4 Model B/);
+});
+
+test('a watchdog max_timeout other than the definition\'s timeoutMaxMs is a warning naming both', (t) => {
+  const root = fullPi4(t);
+  writeFileSync(join(root, 'sys/class/watchdog/watchdog0/max_timeout'), '8\n');
+  const problems = runHardwareDoctor(RPI4, env(root));
+  t.deepEqual(checks(problems), ['warning watchdog max timeout']);
+  t.is(problems[0]!.found, `${join(root, 'sys/class/watchdog/watchdog0/max_timeout')} is 8 s, hw/boards/rpi4.yaml has timeoutMaxMs 15000`);
+  t.regex(problems[0]!.fix, /set timeoutMaxMs: 8000 in hw\/boards\/rpi4\.yaml/);
+  rmSync(join(root, 'sys/class/watchdog'), { recursive: true });
+  t.deepEqual(runHardwareDoctor(RPI4, env(root)), [], 'a driver without max_timeout: nothing to compare');
+});
+
+test('with a hardware definition, an old Node and a broken monotonic clock are errors', (t) => {
+  const root = fullPi4(t);
+  const problems = runHardwareDoctor(RPI4, { ...env(root), nodeVersion: '18.19.0', monotonicNs: () => 0n });
+  t.deepEqual(checks(problems), ['error node version', 'error monotonic clock']);
+  t.regex(problems[0]!.fix, /install Node >= 20\.11\.0/);
+});
+
+test('a BeagleBone with only the default I²C bus gets a warning for the overlay bus, not an error', (t) => {
+  const bbb = loadHardwareDefs().get('bbb')!;
+  const root = bareRoot(t);
+  mkdirSync(join(root, 'dev'));
+  writeFileSync(join(root, 'dev/i2c-2'), '');
+  const i2c = runHardwareDoctor(bbb, env(root)).filter((p) => p.check === 'I²C bus');
+  t.deepEqual(i2c.map((p) => `${p.severity} ${p.found}`), [`warning ${join(root, 'dev/i2c-1')} does not exist`]);
+  t.regex(i2c[0]!.fix, /BB-I2C1-00A0\.dtbo/);
+});
+
+for (const [name, hw] of loadHardwareDefs()) {
+  test(`every check of hw/boards/${name}.yaml on a bare machine says what, where and the fix`, (t) => {
+    const root = bareRoot(t);
+    const problems = runHardwareDoctor(hw, env(root));
+    t.deepEqual(problems.filter((p) => p.severity === 'error').map((p) => p.found), [
+      `${join(root, 'sys/class/gpio')} does not exist`,
+      ...hw.i2c.map((b) => `${join(root, `dev/i2c-${b.bus}`)} does not exist`),
+      `${join(root, hw.watchdog.device)} does not exist`,
+    ]);
+    t.is(problems.filter((p) => p.check === 'serial port').length, hw.uarts.length);
+    for (const p of problems) t.true(p.check.length > 0 && p.found.length > 0 && p.fix.length > 0, JSON.stringify(p));
+  });
+}
