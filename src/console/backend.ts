@@ -13,8 +13,9 @@ export type { FaultSpec } from '../rig/faultspec.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 
-export type BoardRole = 'active' | 'standby' | 'fenced' | 'joining' | 'down';
-export type MemberState = 'member' | 'joining' | 'fenced' | 'down' | 'unknown';
+/** 'service': taken out of the voting set by an operator (button, `service leave`, a clean stop). */
+export type BoardRole = 'active' | 'standby' | 'fenced' | 'joining' | 'service' | 'down';
+export type MemberState = 'member' | 'joining' | 'service' | 'fenced' | 'down' | 'unknown';
 export type VoteOutcome = 'unanimous' | 'majority' | 'split' | 'single' | 'none';
 export type Health = 'ok' | 'degraded' | 'failed';
 
@@ -112,6 +113,9 @@ export interface FaultInfo {
   state: 'pending' | 'active' | 'cleared';
 }
 
+export type ServiceAction = 'leave' | 'return';
+export const SERVICE_ACTIONS: readonly ServiceAction[] = ['leave', 'return'];
+
 export interface ActionResult {
   ok: boolean;
   message: string;
@@ -130,6 +134,8 @@ export interface ConsoleBackend {
   log(n: number): MaybePromise<LogEvent[]>;
   faults(): MaybePromise<FaultInfo[]>;
   handover(board: string): MaybePromise<ActionResult>;
+  /** Take this board out of the voting set for service, or bring it back. */
+  service(action: ServiceAction): MaybePromise<ActionResult>;
   fence(board: string): MaybePromise<ActionResult>;
   /** A fault to inject now (times relative to now). Only called if the config enables it. */
   inject(spec: FaultSpec): MaybePromise<ActionResult>;

@@ -4,11 +4,11 @@
  *
  * It is a fixed command table, never a JavaScript REPL: a line is split into words and looked up.
  * A bad command or garbage gets one `error:` line and the console keeps serving. Read commands
- * accept `--json` (one JSON document on one line). Mutating commands (handover, fence, inject)
+ * accept `--json` (one JSON document on one line). Mutating commands (handover, service, fence, inject)
  * ask for the console password when the config sets one; wrong passwords back off exponentially
  * and lock the console's mutating commands out after `attemptsMax` in a row.
  */
-import type { ActionResult, ConsoleBackend } from './backend.ts';
+import { SERVICE_ACTIONS, type ActionResult, type ConsoleBackend, type ServiceAction } from './backend.ts';
 import {
   formatFaults,
   formatLinks,
@@ -376,6 +376,9 @@ export class ConsoleSession {
       counted('log', "the last n events of this board's log", LOG_DEFAULT, LOG_MAX, (n) => b.log(n), formatLog),
       read('faults', 'faults injected and detected', () => b.faults(), formatFaults),
       action('handover', 'handover <board>', 'hand the active role to <board>', (a) => b.handover(a[0]!)),
+      action('service', 'service leave|return', 'out of the voting set for service (no fence), or back', (a) =>
+        b.service(a[0] as ServiceAction),
+      ),
       action('fence', 'fence <board>', 'fence <board> out of the voting set', (a) => b.fence(a[0]!)),
       action('inject', 'inject <spec>', 'inject a fault now (lab only), e.g. inject hang:b2@0s+500ms', (a) =>
         b.inject(parseFaultSpec(a[0]!, { boards: o.boards })),
@@ -401,6 +404,10 @@ function checkArgs(c: Command, args: string[], o: ConsoleSessionOptions): FaultS
       if (e instanceof FaultSpecError) throw new UsageError(e.message);
       throw e;
     }
+  }
+  if (c.name === 'service') {
+    if (!(SERVICE_ACTIONS as readonly string[]).includes(arg)) throw new UsageError(`usage: ${c.usage}`);
+    return arg;
   }
   if (!o.boards.includes(arg)) throw new UsageError(`unknown board "${clipWord(arg)}" (boards: ${o.boards.join(', ')})`);
   return arg;

@@ -1,10 +1,10 @@
 /**
  * The board's local operator I/O, built from johnny-five components over `GpioChipIO`:
  * - the role LED shows the board's role (active: on; standby: slow blink; voted-out: fast blink;
- *   fenced: off), and an optional fault LED;
+ *   out for service: very slow blink; fenced: off), and an optional fault LED;
  * - output-select relays (this board's contacts in the 2-out-of-3 relay ladder);
  * - the maintenance button: a short press asks to hand over the active role, holding it
- *   (config holdMs, 3 s by default) takes the board out for service;
+ *   (config holdMs, 3 s by default) takes the board out for service, or brings it back;
  * - the alarm buzzer/LED.
  *
  * j5's Led blink, Button hold and Button debounce run on wall-clock timers (setInterval /
@@ -16,14 +16,18 @@ import type { GpioConfig, PinConfig } from '../config/board.ts';
 import type { GpioChip, GpioOptions } from '../ports/gpio.ts';
 import { GpioChipIO } from './j5-io.ts';
 
-export type StatusRole = 'active' | 'standby' | 'voted-out' | 'fenced';
-export type LedPattern = 'on' | 'off' | 'blink-slow' | 'blink-fast';
+export type StatusRole = 'active' | 'standby' | 'voted-out' | 'service' | 'fenced';
+export type LedPattern = 'on' | 'off' | 'blink-slow' | 'blink-fast' | 'blink-very-slow';
 export type AlarmMode = 'off' | 'on' | 'beep';
 export type ButtonEvent = 'down' | 'up' | 'hold';
 
-/** j5 `blink(ms)` toggles every `ms`: slow = 1 Hz, fast = 5 Hz, beep = 2 Hz. */
+/**
+ * j5 `blink(ms)` toggles every `ms`: slow = 1 Hz, fast = 5 Hz, beep = 2 Hz; very slow = 0.25 Hz,
+ * so a board out for service is told from a standby one at a glance (2 s on, 2 s off).
+ */
 export const BLINK_SLOW_TOGGLE_MS = 500;
 export const BLINK_FAST_TOGGLE_MS = 100;
+export const BLINK_VERY_SLOW_TOGGLE_MS = 2000;
 export const ALARM_BEEP_TOGGLE_MS = 250;
 /** How long to wait for j5's `ready` before giving up (it is a nextTick away in practice). */
 export const BOARD_READY_TIMEOUT_MS = 5_000;
@@ -32,13 +36,17 @@ export const ROLE_PATTERNS: Readonly<Record<StatusRole, LedPattern>> = {
   active: 'on',
   standby: 'blink-slow',
   'voted-out': 'blink-fast',
+  service: 'blink-very-slow',
   fenced: 'off',
 };
 
 export interface PeripheralCallbacks {
   /** Short press and release: ask to hand the active role to a peer at a cycle boundary. */
   onHandoverRequest(): void;
-  /** Held for `holdMs`: leave the voting set for service. Called once per press. */
+  /**
+   * Held for `holdMs`: leave the voting set for service (the shell brings a board that is in
+   * service back instead). Called once per press.
+   */
   onLeaveForService(): void;
   /** Every raw button event, for logs and for tests that sequence presses. */
   onButton?(event: ButtonEvent): void;
@@ -70,11 +78,17 @@ export interface Peripherals {
   close(): Promise<void>;
 }
 
+const blinkToggleMs: Readonly<Record<Exclude<LedPattern, 'on' | 'off'>, number>> = {
+  'blink-slow': BLINK_SLOW_TOGGLE_MS,
+  'blink-fast': BLINK_FAST_TOGGLE_MS,
+  'blink-very-slow': BLINK_VERY_SLOW_TOGGLE_MS,
+};
+
 function applyPattern(led: InstanceType<typeof five.Led>, pattern: LedPattern): void {
   led.stop();
   if (pattern === 'on') led.on();
   else if (pattern === 'off') led.off();
-  else led.blink(pattern === 'blink-slow' ? BLINK_SLOW_TOGGLE_MS : BLINK_FAST_TOGGLE_MS);
+  else led.blink(blinkToggleMs[pattern]);
 }
 
 /** Start j5 over the chip and build the components. Resolves once j5's Board is ready. */

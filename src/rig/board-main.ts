@@ -19,7 +19,7 @@ import { EventLog } from '../eventlog/eventlog.ts';
 import { startPeripherals, type Peripherals } from '../peripherals/peripherals.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DatagramLink } from '../ports/serial.ts';
-import { BoardController, tickMaxMs } from '../shell/board.ts';
+import { BoardController, maintenanceButtonActions, tickMaxMs } from '../shell/board.ts';
 import { UdpPlantIo } from '../shell/plant-io.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { tankWorkload } from '../workload/tank.ts';
@@ -149,13 +149,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
       maintenanceButton: { pin: simPins.button, activeLow: false, holdMs: 3000, debounceMs: 20 },
       alarm: { pin: simPins.alarm, activeLow: false },
     },
-    callbacks: {
-      onHandoverRequest: () => {
-        log.append('button', { action: 'press: hand the active role away' });
-        board?.requestHandover();
-      },
-      onLeaveForService: () => log.append('button', { action: 'hold: leave for service (not supported in the simulator)' }),
-    },
+    callbacks: maintenanceButtonActions(log, () => board),
   });
 
   const hw = new SimWatchdog({

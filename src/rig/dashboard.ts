@@ -24,7 +24,7 @@ export interface DashboardLinkHealth {
 
 export interface DashboardBoard {
   board: string;
-  role: 'active' | 'standby' | 'fenced' | 'joining' | 'down';
+  role: 'active' | 'standby' | 'fenced' | 'joining' | 'service' | 'down';
   state: string;
   boot: number;
   psu: Array<{ name: string; ok: boolean }>;

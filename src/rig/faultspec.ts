@@ -75,7 +75,7 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   partition: 'groups of boards that cannot talk to each other',
   psu: 'one power supply input (a or b) fails',
   nic: 'one network interface goes down',
-  button: 'hold the maintenance button for D (short press: hand the active role away)',
+  button: 'hold the maintenance button for D (short press: hand the active role away; 3 s: out for service, or back)',
 };
 
 const FAULT_KINDS = Object.keys(FAULT_EXAMPLES) as FaultKind[];

@@ -63,7 +63,7 @@ export type BoardControl =
   | { t: 'psu'; rail: 'a' | 'b'; ok: boolean }
   | { t: 'nic'; slave: string; up: boolean }
   | { t: 'handover'; to?: string }
-  /** The maintenance button held down for `ms` (short: hand the role away; >= 3 s: leave for service). */
+  /** The maintenance button held down for `ms` (short: hand the role away; >= 3 s: out for service, or back). */
   | { t: 'button'; ms: number };
 
 /** CLOCK_MONOTONIC in ms: comparable between the processes of one machine (performance.now is not). */

@@ -297,7 +297,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       boards: SIM_BOARDS.map((b) => {
         const v = views.get(b);
         const st = sup.status(b);
-        const role = !st.running ? 'down' : !v ? 'joining' : v.role !== 'member' ? 'joining' : v.active === b ? 'active' : 'standby';
+        const role = !st.running ? 'down' : !v ? 'joining' : v.role === 'service' ? 'service' : v.role !== 'member' ? 'joining' : v.active === b ? 'active' : 'standby';
         return { board: b, role, state: st.running ? (v ? v.health : 'booting') : 'down', boot: st.boot, psu: [{ name: 'a', ok: v?.psu !== 'degraded' }, { name: 'b', ok: v?.psu !== 'degraded' }], nics: [{ name: 'bond0', up: v?.nic !== 'degraded' && v?.nic !== 'down' }] };
       }),
       links: [['b1', 'b2'], ['b1', 'b3'], ['b2', 'b3']].map(([a, b]) => ({ a: a!, b: b!, serial: linkState(a!, b!, 'serial'), udp: linkState(a!, b!, 'udp') })),
@@ -381,6 +381,8 @@ export function describeEvent(ev: Record<string, unknown>, tMs: number): string 
     case 'reset-line': return `${t}  ${ev.by} pulls the reset line of ${ev.board} (fenced by the majority)`;
     case 'watchdog-reset': return `${t}  ${who}: WATCHDOG RESET ${ev.reason}`;
     case 'button': return `${t}  ${who}: maintenance button: ${ev.action}`;
+    case 'service-leave': return `${t}  ${who}: out for service (${ev.cause})${cyc}`;
+    case 'service-return': return `${t}  ${who}: back from service (${ev.cause})${cyc}`;
     case 'handover': return `${t}  ${who}: handover to ${ev.target ?? 'the next board'} ${ev.detail ?? ''}${cyc}`;
     case 'health': return `${t}  ${who}: ${ev.what} ${ev.state} (${ev.cause})`;
     case 'lost-cycle': return `${t}  plant: cycle ${ev.cycle} had no output`;

@@ -269,7 +269,7 @@ export async function runHilScenario(o: HilRunOptions): Promise<HilResult> {
       if (before !== undefined && s.boot > before) events.push({ kind: 'reset', board: b, reason: s.bootReason, atMs });
       lastBoot.set(b, s.boot);
     }
-    const members = [...status.values()].filter((s) => s.role !== 'down' && s.role !== 'joining' && s.role !== 'fenced');
+    const members = [...status.values()].filter((s) => s.role !== 'down' && s.role !== 'joining' && s.role !== 'service' && s.role !== 'fenced');
     const majority = <T>(xs: T[]): T | undefined => {
       const counts = new Map<string, { v: T; n: number }>();
       for (const x of xs) {

@@ -10,11 +10,11 @@
  * shows up exactly as on a board: missed deadlines, then a starved watchdog.
  */
 import type { LinkSet } from '../bus/linkset.ts';
-import type { ActionResult, ConsoleBackend, FaultInfo, FaultSpec, LinkInfo, MemberInfo, VoteInfo } from '../console/backend.ts';
+import type { ActionResult, BoardRole, ConsoleBackend, FaultInfo, FaultSpec, LinkInfo, MemberInfo, VoteInfo } from '../console/backend.ts';
 import { verifyPassword } from '../console/password.ts';
 import { serveConsole } from '../console/server.ts';
 import type { EventLog } from '../eventlog/eventlog.ts';
-import type { Peripherals } from '../peripherals/peripherals.ts';
+import type { PeripheralCallbacks, Peripherals } from '../peripherals/peripherals.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GpioChip } from '../ports/gpio.ts';
 import type { SerialLink } from '../ports/serial.ts';
@@ -41,6 +41,12 @@ const faultsMax = 64;
 const healthPollMs = 500;
 /** Heap budget: a leak is a slow death; reset while the others still carry the cycle. */
 const heapUsedMbMax = 512;
+/**
+ * Periods the tick loop keeps running after an orderly stop has left for service: the Join goes
+ * out at the next tick and is repeated at each cycle start while the peers still count this board
+ * (they vote it out within one or two cycles). Bounded: a stop must not wait on the peers.
+ */
+const shutdownDrainCycles = 3;
 
 /**
  * The workload's field I/O as this board sees it. Contract: `sensors(cycle)` returns this board's
@@ -113,6 +119,7 @@ export class BoardController<S> {
   /** A late tick first lets the event loop read the frames that queued up meanwhile (see #tick). */
   #drainedLate = false;
   readonly #healthCauses = new Map<string, string>();
+  #shutdown: Promise<void> | null = null;
 
   constructor(parts: BoardParts<S>) {
     this.#p = parts;
@@ -215,6 +222,55 @@ export class BoardController<S> {
     return { ok, message: ok ? `handover to ${target} requested: it takes effect at a cycle boundary once a majority agrees` : `cannot hand over to ${target}: this board is not a member or the target is not a member` };
   }
 
+  /**
+   * Take this board out of the voting set for service (`cause`: who asked, for the log). The
+   * peers vote it out as a board that left on its own: no fence, no snapshot until it returns.
+   */
+  leaveForService(cause: string): ActionResult {
+    const wasService = this.core.role === 'service';
+    const ok = this.core.leaveForService();
+    if (ok) this.#p.log.append('service-leave', { cause, cycle: this.core.snapshot().cycle });
+    return {
+      ok,
+      message: ok ? 'left the voting set for service: the peers vote this board out without fencing it; `service return` (or another hold of the button) brings it back'
+        : wasService ? 'already out for service' : 'this board is one of only two members: the other could not drive alone',
+    };
+  }
+
+  /** Back from service: rejoins through a snapshot, voted in after its clean cycles. */
+  returnFromService(cause: string): ActionResult {
+    const ok = this.core.returnFromService();
+    if (ok) this.#p.log.append('service-return', { cause, cycle: this.core.snapshot().cycle });
+    return { ok, message: ok ? 'back from service: rejoining through a snapshot, voted in after its clean cycles' : 'this board is not out for service' };
+  }
+
+  /** The maintenance button held: out for service, or back when it already is. */
+  toggleService(cause: string): ActionResult {
+    return this.core.role === 'service' ? this.returnFromService(cause) : this.leaveForService(cause);
+  }
+
+  /**
+   * Orderly stop (systemctl stop, ^C): leave for service so the peers vote this board out without
+   * fencing it, keep ticking at most shutdownDrainCycles periods so they hear it, stop the tick
+   * loop, close the watchdog (disarmed only if supervision had not stopped the feed: a board
+   * whose supervision expired must still reset), release the relays, log 'shutdown'. Idempotent.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.#shutdown ??= this.#shutdownOnce(reason);
+    return this.#shutdown;
+  }
+
+  async #shutdownOnce(reason: string): Promise<void> {
+    const already = this.core.role === 'service';
+    const left = already ? { ok: true, message: 'already out for service' } : this.leaveForService(`shutdown: ${reason}`);
+    if (left.ok && !already && !this.#stopped) await new Promise((resolve) => setTimeout(resolve, shutdownDrainCycles * this.core.cfg.periodMs));
+    this.stop();
+    const wdt = this.#wdt;
+    const watchdog = !wdt ? 'never armed' : (await wdt.close()) ? 'disarmed' : 'not disarmed: the board resets';
+    await this.#p.peripherals?.close();
+    this.#p.log.append('shutdown', { reason, service: left.ok ? 'left the voting set' : `stayed: ${left.message}`, watchdog });
+  }
+
   #tick = (): void => {
     if (this.#stopped) return;
     const p = this.#p;
@@ -303,7 +359,7 @@ export class BoardController<S> {
       this.#handoverPending = false;
       this.#lastActive = snap.active;
     }
-    this.#p.peripherals?.setRole(snap.role !== 'member' ? 'voted-out' : snap.active === this.selfIdx ? 'active' : 'standby');
+    this.#p.peripherals?.setRole(snap.role === 'service' ? 'service' : snap.role !== 'member' ? 'voted-out' : snap.active === this.selfIdx ? 'active' : 'standby');
     for (const v of snap.recentVotes) {
       const last = this.votes[this.votes.length - 1];
       if (last && last.cycle >= v.cycle) continue;
@@ -369,7 +425,7 @@ export class BoardController<S> {
     return {
       status: () => {
         const s = this.core.snapshot();
-        const role = s.role === 'joining' ? 'joining' : s.role !== 'member' ? 'standby' : s.active === this.selfIdx ? 'active' : 'standby';
+        const role: BoardRole = s.role === 'joining' || s.role === 'service' ? s.role : s.role !== 'member' ? 'standby' : s.active === this.selfIdx ? 'active' : 'standby';
         return {
           board: p.self, boot: p.boot, bootReason: p.resetReason, uptimeMs: Math.round(clock.nowMs() - this.#startMs), cycle: s.cycle, rateHz: p.rateHz,
           epoch: p.boot, role, activeBoard: s.active === null ? null : this.#name(s.active), mode: s.mode, members: s.members.map((m) => this.#name(m)),
@@ -382,9 +438,10 @@ export class BoardController<S> {
         return p.boards.map((b, i): MemberInfo => {
           const heard = peers.find((x) => x.id === i + 1)?.transports.reduce((m, t) => Math.max(m, t.lastHeardMs ?? -Infinity), -Infinity) ?? -Infinity;
           const member = s.members.includes(i);
+          const selfOut = i === this.selfIdx && (s.role === 'joining' || s.role === 'service') ? s.role : null;
           return {
-            board: b, state: member ? 'member' : i === this.selfIdx && s.role === 'joining' ? 'joining' : 'unknown',
-            role: s.active === i ? 'active' : member ? 'standby' : 'down', boot: i === this.selfIdx ? p.boot : null, cycle: i === this.selfIdx ? s.cycle : null,
+            board: b, state: member ? 'member' : selfOut ?? 'unknown',
+            role: s.active === i ? 'active' : member ? 'standby' : selfOut === 'service' ? 'service' : 'down', boot: i === this.selfIdx ? p.boot : null, cycle: i === this.selfIdx ? s.cycle : null,
             lastSeenAgoMs: i === this.selfIdx || heard === -Infinity ? null : Math.round(clock.nowMs() - heard), health: i === this.selfIdx && this.local.health !== 'ok' ? 'degraded' : 'ok',
           };
         });
@@ -417,6 +474,7 @@ export class BoardController<S> {
       log: (n) => p.log.readLast(n).events,
       faults: () => [...this.faults],
       handover: (b) => this.requestHandover(b),
+      service: (a) => (a === 'leave' ? this.leaveForService('console') : this.returnFromService('console')),
       fence: (b) => ({ ok: false, message: `${b} is fenced only when a majority of boards agree it is faulty; one board's word (or one console's) never fences another` }),
       inject: (spec) => {
         switch (spec.kind) {
@@ -427,4 +485,22 @@ export class BoardController<S> {
       },
     };
   }
+}
+
+/**
+ * The maintenance button's actions, for startPeripherals (which runs before the controller that
+ * is handed the peripherals exists): a press hands the active role away, a hold takes the board
+ * out for service or brings it back.
+ */
+export function maintenanceButtonActions(log: EventLog, board: () => BoardController<unknown> | null): PeripheralCallbacks {
+  return {
+    onHandoverRequest: () => {
+      const r = board()?.requestHandover();
+      log.append('button', { action: 'press: hand the active role away', ok: r?.ok ?? false });
+    },
+    onLeaveForService: () => {
+      const r = board()?.toggleService('button');
+      log.append('button', { action: 'hold: out for service, or back', ok: r?.ok ?? false, detail: r?.message ?? 'not started yet' });
+    },
+  };
 }

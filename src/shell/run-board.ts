@@ -7,9 +7,11 @@
  * The workload's field I/O comes from a plant over UDP (`--plant host:port`): the reference tank
  * workload has no sensors of its own on a bare Pi, so a lab runs the plant model on a PC
  * (hardware in the loop). Start-up order: config check (exit 2, nothing started), then each
- * device opened with a named error (exit 1), then the tick loop.
+ * device opened with a named error (exit 1), then the tick loop. SIGTERM (systemctl stop) or
+ * SIGINT stops it in order (BoardController.shutdown), then exit 0; a second signal exits at once.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { openOnoffGpioChip } from '../adapters/real/gpio-onoff.ts';
 import { openI2cBus } from '../adapters/real/i2c.ts';
@@ -27,7 +29,7 @@ import type { GpioLine } from '../ports/gpio.ts';
 import { createHwWatchdog } from '../watchdog/drivers.ts';
 import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { tankWorkload } from '../workload/tank.ts';
-import { BoardController } from './board.ts';
+import { BoardController, maintenanceButtonActions } from './board.ts';
 import { UdpPlantIo } from './plant-io.ts';
 
 export class RunError extends Error {
@@ -38,6 +40,13 @@ export class RunError extends Error {
     super(message);
   }
 }
+
+/**
+ * Longest an orderly stop may take before the process exits anyway (code 1). The stop itself is a
+ * few cycles; this is far inside the unit's TimeoutStopSec=10s (hw/systemd/ftc.service), after
+ * which systemd SIGKILLs ftc with the watchdog still armed and the board resets.
+ */
+const shutdownBoundMs = 5000;
 
 export interface RunBoardOptions {
   configPath: string;
@@ -158,10 +167,7 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   let controller: BoardController<unknown> | null = null;
   const peripherals = await startPeripherals({
     chip, gpio: config.gpio, toChipPin: toChip,
-    callbacks: {
-      onHandoverRequest: () => { log.append('button', { action: 'press: hand the active role away' }); controller?.requestHandover(); },
-      onLeaveForService: () => log.append('button', { action: 'hold: leave the voting set for service' }),
-    },
+    callbacks: maintenanceButtonActions(log, () => controller),
   });
   const plantIo = await openDatagramLink({ host: config.links.udp.bind, port: config.links.udp.port + 1 });
   const t0Ms = Math.ceil(clock.nowMs() / 1000) * 1000 + 1000;
@@ -186,5 +192,37 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     },
   });
   await controller.start();
+  stopOnSignals(controller, log);
   return controller;
+}
+
+/**
+ * Without this, SIGTERM kills the process: /dev/watchdog is closed without the magic 'V' (the
+ * board resets a timeout later) and the peers, hearing nothing, fence it as a crashed member.
+ */
+function stopOnSignals(controller: BoardController<unknown>, log: EventLog): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = 128 + osConstants.signals[signal];
+    if (stopping) {
+      // The operator insists: go now (the watchdog stays armed, the board resets).
+      log.append('shutdown', { reason: `${signal} again`, exit: code });
+      process.exit(code);
+    }
+    stopping = true;
+    log.append('signal', { signal, action: 'orderly stop' });
+    setTimeout(() => {
+      log.append('shutdown', { reason: `${signal}: not done within ${shutdownBoundMs} ms`, exit: 1 });
+      process.exit(1);
+    }, shutdownBoundMs).unref();
+    controller.shutdown(signal).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.append('shutdown', { reason: signal, error: e instanceof Error ? e.message : String(e), exit: 1 });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }

@@ -53,6 +53,8 @@ export interface SimOptions {
   /** Round-trip every message through the binary codec (otherwise only corrupted ones). */
   codec?: boolean;
   handovers?: { cycle: number; board: number; to?: number }[];
+  /** An operator takes a board out for service (leave) or brings it back (return), at `phase` (default 0.05) into the cycle. */
+  services?: ServiceAction[];
   resetHoldCycles?: number;
   detectBoundCycles?: number;
   rejoinBoundCycles?: number;
@@ -65,6 +67,8 @@ export interface SimOptions {
   log?: boolean;
   reproduce?: string;
 }
+
+export interface ServiceAction { cycle: number; board: number; action: 'leave' | 'return'; phase?: number }
 
 export interface Violation { cycle: number; kind: string; detail: string }
 export interface LogEntry { cycle: number; board: number; code: string; target?: number; detail?: string }
@@ -143,6 +147,8 @@ export class Simulation {
   #msgs = { sent: 0, dropped: 0, corrupted: 0, codec: 0 };
   #resetHoldMs: number;
   #voterOver: Partial<VoterConfig>;
+  /** Cycles a board spends out for service (to: the cycle it was brought back, Infinity if never). */
+  #serviceSpans: { board: number; from: number; to: number }[] = [];
   /** Cycle windows in which lost cycles are excused (rig-wide faults, cold start). */
   #excused: { from: number; to: number }[] = [];
   #excusedLost = 0;
@@ -169,6 +175,10 @@ export class Simulation {
       const core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: id, epochStartMs: 0 }), tankWorkload);
       const local = { sensors: (k: number) => this.#sensors(id, k) };
       this.boards.push({ id, core, clock, status: 'up', downUntil: 0, pausedUntil: 0, mailbox: [], wake: 0, baseDrift, local });
+    }
+    for (const s of (o.services ?? []).filter((x) => x.action === 'leave')) {
+      const back = (o.services ?? []).find((x) => x.action === 'return' && x.board === s.board && x.cycle > s.cycle);
+      this.#serviceSpans.push({ board: s.board, from: s.cycle, to: back?.cycle ?? Infinity });
     }
     const cfg0 = makeVoterConfig({ ...this.#voterOver, self: 0 });
     const recover = o.recoverBoundCycles ?? 150;
@@ -308,6 +318,8 @@ export class Simulation {
   #faultyAt(x: number, c: number): boolean {
     const grace = this.o.rejoinBoundCycles ?? 80;
     if (this.#excused.some((w) => c >= w.from - 1 && c <= w.to + grace)) return true;
+    // Out for service, it is voted out (and steps down) on purpose; the check is that it is not fenced.
+    if (this.#serviceSpans.some((s) => s.board === x && c >= s.from - 1 && c <= s.to + grace)) return true;
     for (const f of this.#faults) {
       if (f.board !== x || maskedKinds.has(f.kind)) continue;
       if (f.kind === 'drift' && Math.abs(f.driftPpm ?? 0) < 5000) continue;
@@ -492,6 +504,11 @@ export class Simulation {
       const members = this.boards.map((b) => (b.status === 'up' && b.core.role === 'member' ? b.core.snapshot().members.length : 0));
       if (members.some((n) => n !== 3)) this.#violate(j, 'notReintegrated', `after the rig-wide outage of cycles ${w.from}-${w.to} the boards are not all members again within ${bound} cycles (member counts ${members.join(',')})`);
     }
+    for (const s of this.#serviceSpans) {
+      const back = this.#ins[s.board]!.find((c) => c >= s.to);
+      if (s.to + bound < j && (back === undefined || back - s.to > bound)) this.#violate(j, 'notReintegrated', `board ${s.board} back from service at cycle ${s.to} not in the voting set within ${bound} cycles`);
+      else if (back !== undefined) this.#worstRejoin = Math.max(this.#worstRejoin, back - s.to);
+    }
     const sorted = this.#faults.filter((f) => !rigWideKinds.has(f.kind)).sort((a, b) => a.startCycle - b.startCycle);
     sorted.forEach((f, i) => {
       const next = sorted.slice(i + 1).find((g) => g.board === f.board)?.startCycle ?? Infinity;
@@ -513,7 +530,18 @@ export class Simulation {
     let gateNext = 0;
     const starts = this.#faults.map((f) => ({ at: (f.startCycle + (f.phase ?? 0)) * P, f, end: false }));
     const ends = this.#faults.map((f) => ({ at: f.endCycle * P, f, end: true }));
-    const hand = (this.o.handovers ?? []).map((h) => ({ at: h.cycle * P + 0.05 * P, h }));
+    // Operator actions (handover requests, service), in time order.
+    const ops = [
+      ...(this.o.handovers ?? []).map((h) => ({ at: h.cycle * P + 0.05 * P, run: () => { this.boards[h.board]!.core.requestHandover(h.to); } })),
+      ...(this.o.services ?? []).map((s) => ({
+        at: (s.cycle + (s.phase ?? 0.05)) * P,
+        run: () => {
+          const core = this.boards[s.board]!.core;
+          const ok = s.action === 'leave' ? core.leaveForService() : core.returnFromService();
+          this.#note({ cycle: s.cycle, board: s.board, code: `service:${s.action}`, detail: ok ? 'ok' : 'refused' });
+        },
+      })),
+    ].sort((a, b) => a.at - b.at);
     const fevents = [...starts, ...ends].sort((a, b) => a.at - b.at);
     let fi = 0;
     let lieNext = 0;
@@ -522,8 +550,8 @@ export class Simulation {
       let what = 'gate';
       const fAt = fevents[fi]?.at ?? Infinity;
       if (fAt <= t) { t = fAt; what = 'fault'; }
-      const hAt = hand[0]?.at ?? Infinity;
-      if (hAt < t) { t = hAt; what = 'handover'; }
+      const opAt = ops[0]?.at ?? Infinity;
+      if (opAt < t) { t = opAt; what = 'operator'; }
       let who = -1;
       for (const b of this.boards) {
         const bt = b.status === 'up' ? b.wake : b.status === 'down' ? b.downUntil : b.pausedUntil;
@@ -539,9 +567,8 @@ export class Simulation {
         const ev = fevents[fi++]!;
         if (ev.end) this.#endFault(ev.f);
         else this.#startFault(ev.f);
-      } else if (what === 'handover') {
-        const h = hand.shift()!.h;
-        this.boards[h.board]!.core.requestHandover(h.to);
+      } else if (what === 'operator') {
+        ops.shift()!.run();
       } else {
         const b = this.boards[who]!;
         if (b.status === 'down') this.#reboot(b);

@@ -45,9 +45,18 @@ export interface ProposalMsg {
 export interface JoinMsg {
   t: 'join'; from: number; cycle: number;
   claimCycle: number; claimDigest: number;
-  /** 1: the sender has seen no live voting set for reformQuietCycles. */
-  ready: 0 | 1;
+  /**
+   * 0: asks for a snapshot. 1: also ready to re-form (has seen no live voting set for
+   * reformQuietCycles). JOIN_IN_SERVICE: out for service: no snapshot, no fence, no re-form.
+   */
+  ready: 0 | 1 | typeof JOIN_IN_SERVICE;
 }
+/**
+ * Join.ready of a board taken out for service. Added after the first release: a board running an
+ * older decoder rejects such a Join as a malformed frame (counted, dropped), so it sees the
+ * board fall silent and may fence it as crashed. Update every board of a rig together.
+ */
+export const JOIN_IN_SERVICE = 2;
 export const NO_CLAIM = 0xffffffff;
 /**
  * Total-loss recovery (Membership frame): the highest-ranked ready board proposes that the boards
@@ -194,8 +203,8 @@ export function decodeMsg(bytes: Uint8Array): DecodeResult {
       case MsgType.Heartbeat: msg = { t: 'proposal', from, cycle: r.u32(), select: r.u8(), candMask: r.u8() }; break;
       case MsgType.JoinRequest: {
         const cycle = r.u32(); const claimCycle = r.u32(); const claimDigest = r.u32(); const ready = r.u8();
-        if (ready > 1) return { ok: false, reason: `join ready ${ready} not 0|1` };
-        msg = { t: 'join', from, cycle, claimCycle, claimDigest, ready: ready as 0 | 1 };
+        if (ready > JOIN_IN_SERVICE) return { ok: false, reason: `join ready ${ready} not 0|1|${JOIN_IN_SERVICE}` };
+        msg = { t: 'join', from, cycle, claimCycle, claimDigest, ready: ready as JoinMsg['ready'] };
         break;
       }
       case MsgType.Membership:

@@ -1,5 +1,5 @@
 import { agreeInputs } from './agree.ts';
-import { NO_CLAIM, NONE, OFFSET_UNKNOWN, type ChunkMsg, type JoinMsg, type Msg, type ReformMsg, type VoteMsg } from './codec.ts';
+import { JOIN_IN_SERVICE, NO_CLAIM, NONE, OFFSET_UNKNOWN, type ChunkMsg, type JoinMsg, type Msg, type ReformMsg, type VoteMsg } from './codec.ts';
 import type { VoterConfig } from './config.ts';
 import { Fnv32, fnv1a32 } from './hash.ts';
 import type { Workload } from '../workload/types.ts';
@@ -24,7 +24,8 @@ import type { Workload } from '../workload/types.ts';
  */
 
 export type BoardId = number;
-export type Role = 'member' | 'observer' | 'joining';
+/** 'service': taken out by an operator (leaveForService); follows the grid, never rejoins by itself. */
+export type Role = 'member' | 'observer' | 'joining' | 'service';
 export type Mode = 'triplex' | 'duplex' | 'failSafe';
 
 export interface Inbound { msg: Msg; rxMs: number }
@@ -138,6 +139,7 @@ export class BoardCore<S> {
   #fenceNext: number[] = [];
   #sensorBad: boolean[];
   #recent: VoteRecord[] = [];
+  /** Where effects go: the array the next step() returns (calls between steps add to it too). */
   #fx: Effect[] = [];
   /** Cycle whose live phases were missed (late wake): it is computed from the peers' votes instead. */
   #offCycle = -1;
@@ -211,6 +213,33 @@ export class BoardCore<S> {
     return true;
   }
 
+  /**
+   * Take this board out of the voting set for service (maintenance button, console, orderly
+   * shutdown). It steps down at once and says so in a Join marked JOIN_IN_SERVICE: the peers vote
+   * it out as a board that left on its own (no fence) and send it no snapshot. It keeps following
+   * the rig's cycle grid, and never rejoins or re-forms until returnFromService(). Refused (false,
+   * nothing changed) when already in service, or when this board is one of fewer than three
+   * members: the board left behind could not drive alone. The Join goes out with the next step.
+   */
+  leaveForService(): boolean {
+    if (this.#role === 'service' || (this.#role === 'member' && popcount(this.#members) < 3)) return false;
+    const c = this.#nextCycle;
+    this.#demote('leftForService', c);
+    this.#role = 'service';
+    this.#announceService(c);
+    return true;
+  }
+
+  /** Back from service: rejoin as a restarted board does (snapshot, observer, voted in when clean). */
+  returnFromService(): boolean {
+    if (this.#role !== 'service') return false;
+    this.#role = 'joining';
+    // Ask for a snapshot at the next cycle start; re-form only after a fresh quiet spell.
+    this.#joinSentCycle = -Infinity;
+    this.#quiet = 0;
+    return true;
+  }
+
   /** Fault injection: flip one bit of the encoded workload state (index taken modulo its size). */
   flipStateBit(bitIndex: number): boolean {
     if (this.#state === null || this.#role === 'joining') return false;
@@ -239,8 +268,18 @@ export class BoardCore<S> {
   }
 
   step(nowMs: number, inbox: readonly Inbound[], local: LocalInputs): Effect[] {
-    const fx: Effect[] = [];
-    this.#fx = fx;
+    const fx = this.#fx;
+    try {
+      this.#advance(nowMs, inbox, local);
+    } finally {
+      this.#fx = [];
+    }
+    return fx;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #advance(nowMs: number, inbox: readonly Inbound[], local: LocalInputs): void {
     this.#lastStepMs = nowMs;
     if (this.#handoverToSend !== NONE) {
       this.#send({ t: 'handover', from: this.self, cycle: this.#nextCycle, to: this.#handoverToSend });
@@ -250,7 +289,7 @@ export class BoardCore<S> {
     if (!this.#aligned) {
       // Cold start: listen for a rig (or a peer that is also starting) before using our own grid.
       if (Number.isNaN(this.#listenSinceMs)) this.#listenSinceMs = nowMs;
-      if (nowMs - this.#listenSinceMs < this.cfg.listenCycles * this.cfg.periodMs) return fx;
+      if (nowMs - this.#listenSinceMs < this.cfg.listenCycles * this.cfg.periodMs) return;
       this.#ownGrid(nowMs);
     }
     if (local.health === 'degraded' && this.#role === 'member' && this.#proposeActive === NONE
@@ -280,7 +319,7 @@ export class BoardCore<S> {
         const tolerate = this.#role === 'member' && behindMs <= this.cfg.lateToleranceCycles * P
           && this.#lateScore + 1 < this.cfg.lateBudgetCycles;
         if (!tolerate) {
-          if (this.#role !== 'joining') this.#demote(this.#role === 'member' && behindMs <= this.cfg.lateToleranceCycles * P ? 'persistentlyLate' : 'missedSync', c);
+          if (this.#role === 'member' || this.#role === 'observer') this.#demote(this.#role === 'member' && behindMs <= this.cfg.lateToleranceCycles * P ? 'persistentlyLate' : 'missedSync', c);
           this.#nextCycle = Math.floor((nowMs - this.#epochMs) / P) + 1;
           this.#nextPhase = 0;
           continue;
@@ -295,10 +334,7 @@ export class BoardCore<S> {
       } else this.#runPhase(c, p, local);
       if (++this.#nextPhase === 4) { this.#nextPhase = 0; this.#nextCycle++; }
     }
-    return fx;
   }
-
-  // ---------------------------------------------------------------- internals
 
   #deadline(c: number, p: number): number {
     const P = this.cfg.periodMs;
@@ -339,13 +375,13 @@ export class BoardCore<S> {
     const from = msg.from;
     if (from === this.self || !(from >= 0 && from < this.cfg.boards)) return;
     const P = this.cfg.periodMs;
-    if (this.#role === 'joining') {
+    if (this.#role === 'joining' || this.#role === 'service') {
       // A (re)started board learns the cycle numbering from the lockstep messages of a rig it
       // hears (inputs go out at the cycle start, votes at the input deadline); with no rig, from
       // the join requests of a higher-ranked board that is starting too (sent at its cycle start).
       if ((msg.t === 'input' || msg.t === 'vote') && this.#gridRank >= 0) {
         this.#alignTo(rxMs, msg.cycle + (msg.t === 'input' ? 0 : this.cfg.inputDeadlineFrac), -1, from);
-      } else if (msg.t === 'join' && this.#rankIdx(from) < this.#gridRank) {
+      } else if (msg.t === 'join' && msg.ready !== JOIN_IN_SERVICE && this.#rankIdx(from) < this.#gridRank) {
         // Following a lower-ranked board's grid, my own joins now speak for it with my rank (no ping-pong).
         this.#alignTo(rxMs, msg.cycle, Math.min(this.#rankIdx(from), this.#rankIdx(this.self)), from);
       }
@@ -369,13 +405,20 @@ export class BoardCore<S> {
         return;
       }
       case 'join':
+        // A fresh Join (service ones included) is also what keeps #apply from fencing its sender.
         this.#joinSeen[from] = this.#nextCycle;
         this.#peerJoin[from] = { at: this.#nextCycle, claimCycle: msg.claimCycle, claimDigest: msg.claimDigest, ready: msg.ready === 1 };
         if (this.#role !== 'member') return;
         if (this.#members & bit(from)) {
-          // A member asking to rejoin has left the lockstep on its own: vote it out (no fence).
+          // A member asking to rejoin (or going out for service) has left the lockstep on its
+          // own: vote it out (no fence).
           this.#fault[from] = Math.max(this.#fault[from]!, this.cfg.faultThreshold);
           this.#accuse |= bit(from);
+        } else if (msg.ready === JOIN_IN_SERVICE) {
+          // An observer about to be admitted must not be voted in while it is out for service.
+          this.#snapshotFor.delete(from);
+          this.#admit &= ~bit(from);
+          this.#clean[from] = 0;
         } else this.#snapshotFor.add(from);
         return;
       case 'chunk':
@@ -395,6 +438,7 @@ export class BoardCore<S> {
 
   #runPhase(c: number, p: number, local: LocalInputs): void {
     if (p === 0) this.#onStart(c, local);
+    else if (this.#role === 'service') return; // out of the lockstep: only its cycle start (the Join) runs
     else if (this.#role === 'joining') { if (p === 3) this.#catchUp(c); }
     else if (p === 1) this.#onCompute(c);
     else if (p === 2) this.#onCount(c);
@@ -443,10 +487,10 @@ export class BoardCore<S> {
     return fnv1a32(this.wl.encode(c.state));
   }
 
-  #joinMsg(c: number, ready: boolean): JoinMsg {
+  #joinMsg(c: number, ready: JoinMsg['ready']): JoinMsg {
     const conf = this.#confirmed;
     return {
-      t: 'join', from: this.self, cycle: c, ready: ready ? 1 : 0,
+      t: 'join', from: this.self, cycle: c, ready,
       claimCycle: conf ? conf.cycle : NO_CLAIM, claimDigest: conf ? this.#claimDigest(conf) : 0,
     };
   }
@@ -472,7 +516,7 @@ export class BoardCore<S> {
       if (b !== this.self && j && j.ready && j.at >= fresh) ready.push(b);
     }
     if (ready.length < 2 || ready.some((b) => this.#rankIdx(b) < this.#rankIdx(this.self))) return;
-    const mine = this.#joinMsg(c, true);
+    const mine = this.#joinMsg(c, 1);
     const claimOf = (b: number) => (b === this.self ? mine : this.#peerJoin[b]!);
     let best: { claimCycle: number; claimDigest: number; mask: number } | null = null;
     for (const a of ready) {
@@ -578,13 +622,19 @@ export class BoardCore<S> {
     this.#fenceNext = [];
     const offsetsUs = this.#measured.map((m) => (Number.isNaN(m) ? OFFSET_UNKNOWN : m * 1000));
     this.#resync();
+    if (this.#role === 'service') {
+      // Until the peers' votes stop counting me, say it every cycle: a peer that missed the first
+      // Join would take my silence for a crash, and its accusation could then end in a fence.
+      if (c - this.#joinSentCycle >= this.cfg.joinRetryCycles || (c > this.#joinSentCycle && this.#countedByPeers(c - 1))) this.#announceService(c);
+      return;
+    }
     if (this.#role === 'joining' && this.#reform && c >= this.#reform.startCycle) this.#startReformed(c);
     if (this.#role === 'joining') {
       this.#quiet++;
       const ready = this.#quiet >= this.cfg.reformQuietCycles;
       if (c - this.#joinSentCycle >= this.cfg.joinRetryCycles || this.#quiet === this.cfg.reformQuietCycles) {
         this.#joinSentCycle = c;
-        this.#send(this.#joinMsg(c, ready));
+        this.#send(this.#joinMsg(c, ready ? 1 : 0));
       }
       if (ready) this.#maybePropose(c);
       return;
@@ -593,6 +643,19 @@ export class BoardCore<S> {
     const values = [...local.sensors(c)];
     this.#rec(c).inputs.set(this.self, values);
     this.#send({ t: 'input', from: this.self, cycle: c, values, offsetsUs });
+  }
+
+  #announceService(c: number): void {
+    this.#joinSentCycle = c;
+    this.#send(this.#joinMsg(c, JOIN_IN_SERVICE));
+  }
+
+  /** Did a peer's vote for cycle k still count this board as a member? */
+  #countedByPeers(k: number): boolean {
+    const r = this.#recs.get(k);
+    if (!r) return false;
+    for (const v of r.votes.values()) if (v.from !== this.self && v.membersMask & bit(this.self)) return true;
+    return false;
   }
 
   /**
@@ -606,7 +669,7 @@ export class BoardCore<S> {
     for (let b = 0; b < this.cfg.boards; b++) {
       const m = this.#measured[b]!;
       if (b === this.self || Number.isNaN(m)) continue;
-      if (!(this.#members & bit(b)) && this.#role !== 'joining') continue;
+      if (!(this.#members & bit(b)) && this.#role !== 'joining' && this.#role !== 'service') continue;
       const th = this.#theirs[b]!;
       xs.push(Number.isNaN(th) ? m : (m - th) / 2);
     }

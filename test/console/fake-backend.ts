@@ -61,6 +61,7 @@ export function fakeBackend(overrides: Partial<ConsoleBackend> = {}): FakeBacken
       { atMs: null, source: 'injected', what: 'kill:b3@8s', state: 'pending' },
     ],
     handover: (b) => { calls.push(`handover ${b}`); return ok(`handing over to ${b} at cycle 123500`); },
+    service: (a) => { calls.push(`service ${a}`); return ok(a === 'leave' ? 'leaving for service' : 'back from service'); },
     fence: (b) => { calls.push(`fence ${b}`); return ok(`${b} fenced`); },
     inject: (s: FaultSpec) => { calls.push(`inject ${s.kind}`); return ok(`scheduled ${s.kind}`); },
   };

@@ -72,8 +72,9 @@ const readCommands: Array<[string, RegExp]> = [
   ['nic', /bond bond0 +mode active-backup/],
   ['log 4', /#3 vote /],
   ['faults', /injected +pending +kill:b3@8s/],
-  ['help', /handover <board>/],
+  ['help', /handover <board>[^]*service leave\|return +out of the voting set for service/],
   ['help votes', /usage: votes \[n\] \[--json\]/],
+  ['help service', /usage: service leave\|return/],
 ];
 
 for (const [line, expected] of readCommands) {
@@ -116,6 +117,9 @@ const badLines: Array<[string, RegExp]> = [
   ['handover --json', /^error: handover does not take --json/],
   ['handover', /^error: usage: handover <board>$/],
   ['fence b7', /^error: unknown board "b7" \(boards: b1, b2, b3\)$/],
+  ['service', /^error: usage: service leave\|return$/],
+  ['service b2', /^error: usage: service leave\|return$/],
+  ['service leave now', /^error: usage: service leave\|return$/],
   ['inject kill:b2@0s', /^error: inject is disabled: it is for the lab only/],
   ['help nope', /^error: no command "nope"/],
 ];
@@ -137,9 +141,11 @@ test('mutating commands run without a password when none is configured (the defa
   const h = harness({ injectEnabled: true });
   t.regex(await h.type('handover b2'), /ok: handing over to b2/);
   t.regex(await h.type('fence b3'), /ok: b3 fenced/);
+  t.regex(await h.type('service leave'), /ok: leaving for service/);
+  t.regex(await h.type('service return'), /ok: back from service/);
   t.regex(await h.type('inject hang:b2@0s+500ms'), /ok: scheduled hang/);
   t.regex(await h.type('inject hang:b9@0s'), /error: bad fault spec "hang:b9@0s": unknown board "b9".*Example: hang:b1@3s\+500ms/);
-  t.deepEqual(h.backend.calls, ['handover b2', 'fence b3', 'inject hang']);
+  t.deepEqual(h.backend.calls, ['handover b2', 'fence b3', 'service leave', 'service return', 'inject hang']);
 });
 
 test('a backend that throws gets one error line, and the console keeps serving', async (t) => {
@@ -229,7 +235,10 @@ test('with a password set, a mutating command asks for it without echo, and runs
   const reply = await h.type('correct horse');
   t.false(reply.includes('correct horse'), 'the password is not echoed');
   t.regex(reply, /ok: b3 fenced/);
-  t.deepEqual(h.backend.calls, ['fence b3']);
+  t.regex(await h.type('service nope'), /error: usage: service leave\|return/, 'a typo fails before the password prompt');
+  t.true((await h.type('service leave')).endsWith('password: '), 'service is a mutating command');
+  t.regex(await h.type('correct horse'), /ok: leaving for service/);
+  t.deepEqual(h.backend.calls, ['fence b3', 'service leave']);
 });
 
 test('wrong passwords back off exponentially and then lock the console out', async (t) => {

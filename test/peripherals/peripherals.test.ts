@@ -106,6 +106,9 @@ test.serial('the role LED pattern changes with the role', async (t) => {
     p.setRole('standby');
     t.is(p.ledPattern, 'blink-slow');
 
+    p.setRole('service');
+    t.is(p.ledPattern, 'blink-very-slow', 'out for service: told apart from standby');
+
     p.setRole('fenced');
     t.is(p.ledPattern, 'off');
     t.is(chip.level(PIN.role), 0);

@@ -126,6 +126,35 @@ test('a handover request moves the active role at a cycle boundary without losin
   t.deepEqual(r.cores[1]!.snapshot().rankOrder[0], 2);
 });
 
+test('a board taken out for service is voted out without a fence or a snapshot, and back in after it returns', (t) => {
+  const r = story(t, {
+    faults: [], cycles: 500, codec: true,
+    services: [{ cycle: 200, board: 1, action: 'leave', phase: 0.5 }, { cycle: 300, board: 1, action: 'return' }],
+  });
+  clean(t, r);
+  t.is(r.worstGapCycles, 0);
+  t.true(r.driverByCycle.every((d) => d === 0), 'board 0 drives every cycle');
+  t.deepEqual(events(r, 'fence'), [], 'nobody is fenced');
+  const out = events(r, 'votedOut', 1);
+  t.deepEqual(out.map((e) => e.board).sort(), [0, 2]);
+  t.true(out.every((e) => e.cycle <= 203), `voted out within 3 cycles: ${JSON.stringify(out)}`);
+  const sent = events(r, 'snapshotSent', 1).map((e) => e.cycle);
+  t.true(sent.length > 0 && sent.every((c) => c >= 300), `snapshots only after the return (cycles ${sent.join(', ')})`);
+  const back = events(r, 'votedIn', 1);
+  t.true(back.length >= 2 && back[0]!.cycle < 330, `voted back in at cycle ${back[0]?.cycle}`);
+  t.true(r.cores.every((c) => c.snapshot().members.length === 3));
+});
+
+test('the active board taken out for service at a cycle start: the next board drives that cycle', (t) => {
+  const r = story(t, { faults: [], cycles: 300, codec: true, services: [{ cycle: 150, board: 0, action: 'leave', phase: 0.02 }] });
+  clean(t, r);
+  t.is(r.driverByCycle[149], 0);
+  t.is(r.driverByCycle[150], 1);
+  t.true(r.driverByCycle.slice(150).every((d) => d === 1));
+  t.deepEqual(events(r, 'fence'), []);
+  t.is(r.cores[0]!.role, 'service', 'it stays out: nothing brings it back but the operator');
+});
+
 test('a restarted board receives its snapshot in checksummed chunks and is voted back in', (t) => {
   const r = story(t, {
     faults: [{ kind: 'restart', board: 2, startCycle: 100, endCycle: 110, phase: 0.5 }],

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { decodeMsg, encodeMsg, msgTypeOf, NO_CLAIM, type Msg } from '../../src/voter/codec.ts';
+import { decodeMsg, encodeMsg, JOIN_IN_SERVICE, msgTypeOf, NO_CLAIM, type Msg } from '../../src/voter/codec.ts';
 import { MsgType } from '../../src/bus/msgtypes.ts';
 
 const samples: Msg[] = [
@@ -12,6 +12,7 @@ const samples: Msg[] = [
   { t: 'proposal', from: 0, cycle: 5, select: 1, candMask: 6 },
   { t: 'join', from: 2, cycle: 1 << 30, claimCycle: NO_CLAIM, claimDigest: 0, ready: 1 },
   { t: 'join', from: 1, cycle: 77, claimCycle: 75, claimDigest: 0xdeadbeef, ready: 0 },
+  { t: 'join', from: 0, cycle: 78, claimCycle: 75, claimDigest: 0xdeadbeef, ready: JOIN_IN_SERVICE },
   { t: 'reform', from: 0, cycle: 500, startCycle: 503, membersMask: 0b011, claimCycle: 498, claimDigest: 0x12345678 },
   { t: 'chunk', from: 0, to: 2, snapCycle: 77, index: 1, count: 3, totalCrc: 1, chunkCrc: 2, bytes: new Uint8Array([1, 2, 3]) },
   { t: 'handover', from: 1, cycle: 12, to: 2 },
@@ -45,6 +46,17 @@ test('truncated, extended or foreign payloads are rejected with a reason, never 
   const foreign = decodeMsg(new Uint8Array([MsgType.Ping, 0, 0, 0, 0, 0]));
   t.false(foreign.ok);
   if (!foreign.ok) t.regex(foreign.reason, /not a voter message/);
+});
+
+test('a Join is ready 0, 1 or 2 (in service); any other value is a malformed frame', (t) => {
+  const b = encodeMsg({ t: 'join', from: 2, cycle: 9, claimCycle: NO_CLAIM, claimDigest: 0, ready: JOIN_IN_SERVICE });
+  t.is(b[b.length - 1], 2, 'ready is the last byte');
+  for (const ready of [3, 255]) {
+    b[b.length - 1] = ready;
+    const d = decodeMsg(b);
+    t.false(d.ok);
+    if (!d.ok) t.regex(d.reason, new RegExp(`join ready ${ready} not 0\\|1\\|2`));
+  }
 });
 
 test('random bytes never make the decoder throw (fast-check, fixed seed)', (t) => {

@@ -1,24 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../src/ports/clock.ts';
+import { devWatchdogStandIn as standIn } from './dev-stand-in.ts';
 import { WatchdogError } from '../../src/ports/watchdog.ts';
 import { LinuxWatchdog, defaultSysfsDir, explainOpenError } from '../../src/watchdog/dev-watchdog.ts';
 import { WatchdogConfigError } from '../../src/watchdog/core-config-error.ts';
 import { Supervisor } from '../../src/watchdog/core-supervisor.ts';
 import { WatchdogService } from '../../src/watchdog/watchdog-service.ts';
-
-/** A stand-in device (a plain file that records the bytes written) and its sysfs directory. */
-function standIn(sysfs: Record<string, string> = { identity: 'Broadcom BCM2835 Watchdog timer', timeout: '15', nowayout: '0', bootstatus: '0', max_timeout: '15' }) {
-  const dir = mkdtempSync(join(tmpdir(), 'ftc-wdt-'));
-  const devicePath = join(dir, 'watchdog');
-  writeFileSync(devicePath, '');
-  const sysfsDir = join(dir, 'sys');
-  mkdirSync(sysfsDir);
-  for (const [k, v] of Object.entries(sysfs)) writeFileSync(join(sysfsDir, k), `${v}\n`);
-  return { devicePath, sysfsDir, written: () => readFileSync(devicePath, 'latin1') };
-}
 
 const oneEntity = () => new Supervisor({ entities: [{ name: 'loop', checkpoints: ['tick'], alive: [{ checkpoint: 'tick', referenceCycleMs: 1000, expectedIndications: 10, minMargin: 5, maxMargin: 100, failedCyclesTolerance: 0 }] }] }, 0);
 
