@@ -21,7 +21,7 @@ import type { SerialLink } from '../ports/serial.ts';
 import type { HwWatchdog } from '../ports/watchdog.ts';
 import { decodeMsg, encodeMsg, msgTypeOf } from '../voter/codec.ts';
 import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
-import { BoardCore, type Effect, type Inbound, type VoteRecord } from '../voter/core.ts';
+import { BoardCore, type Effect, type Inbound, type Role, type VoteRecord } from '../voter/core.ts';
 import { Supervisor as TaskSupervisor } from '../watchdog/core-supervisor.ts';
 import { EventLoopMonitor, eventLoopDelayMeasurement, heapSample, heapUsedMeasurement } from '../watchdog/event-loop-monitor.ts';
 import { NicMonitor, type NicMonitorOptions } from '../watchdog/nic-monitor.ts';
@@ -109,6 +109,7 @@ export class BoardController<S> {
   #wdt: WatchdogService | null = null;
   #lastFeedMs: number;
   #lastActive: number | null = null;
+  #lastRole: Role | null = null;
   #handoverPending = false;
   #lastHealthPollMs = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -359,6 +360,13 @@ export class BoardController<S> {
       this.#handoverPending = false;
       this.#lastActive = snap.active;
     }
+    if (snap.role !== 'member' && this.#lastRole === 'member') {
+      // Out of the voting set (voted out, stepped down, service): open this board's select relays
+      // now. The core emits no more selects until it is a member again, and relays left closed
+      // would lend its vote in the hardware 2-out-of-3 ladder to whichever board still selects.
+      this.#p.io.select(snap.cycle, null);
+    }
+    this.#lastRole = snap.role;
     this.#p.peripherals?.setRole(snap.role === 'service' ? 'service' : snap.role !== 'member' ? 'voted-out' : snap.active === this.selfIdx ? 'active' : 'standby');
     for (const v of snap.recentVotes) {
       const last = this.votes[this.votes.length - 1];

@@ -20,7 +20,7 @@ import { devWatchdogStandIn } from '../watchdog/dev-stand-in.ts';
 const wdtTimeoutMs = 15_000;
 
 /** One board (b1) with the simulator's parts, a stand-in /dev/watchdog and a listening peer b2. */
-function board() {
+function board(onSelect: (cycle: number, board: string | null) => void = () => {}) {
   // Real time, plus a jump the test can add (a stalled process, as the supervisor sees it).
   let jumpMs = 0;
   const clock: Clock = { nowMs: () => performance.now() + jumpMs };
@@ -37,7 +37,7 @@ function board() {
   const controller = new BoardController({
     self: 'b1', boards: ['b1', 'b2', 'b3'], boot: 1, resetReason: 'power-on', rateHz: 100, t0Ms: clock.nowMs(),
     voter: {}, workload: tankWorkload, clock, links: linkOf(1, 2),
-    io: { sensors: () => [0.5, 0], present: () => {}, select: () => {} },
+    io: { sensors: () => [0.5, 0], present: () => {}, select: onSelect },
     log, gpio,
     psuRails: [{ name: 'psu-a', powerGoodPin: 5, activeLow: true }, { name: 'psu-b', powerGoodPin: 6, activeLow: true }],
     nic: null,
@@ -108,5 +108,17 @@ test.serial('the button hold toggles service; the console shows it and refuses w
   t.is(b.controller.core.role, 'joining');
   t.deepEqual(b.events('service-leave').map((e) => e.cause), ['button']);
   t.deepEqual(b.events('service-return').map((e) => e.cause), ['button']);
+  await b.controller.shutdown('test over');
+});
+
+test.serial('leaving the voting set opens this board\'s select relays at once, instead of leaving its last choice latched', async (t) => {
+  const selects: Array<string | null> = [];
+  const b = board((_cycle, sel) => selects.push(sel));
+  await b.controller.start();
+  // Alone with a silent peer set, b1 selects nobody; pretend its relays were closed for b1.
+  selects.length = 0;
+  t.true(b.controller.toggleService('button').ok);
+  await until('a tick after leaving', () => selects.length > 0);
+  t.is(selects[0], null, 'the first select after leaving is "none"');
   await b.controller.shutdown('test over');
 });
