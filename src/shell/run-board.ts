@@ -26,7 +26,7 @@ import { sysfsPinMapper } from '../hw/gpio-chips.ts';
 import { startPeripherals } from '../peripherals/peripherals.ts';
 import { monotonicClock } from '../ports/clock.ts';
 import type { GpioLine } from '../ports/gpio.ts';
-import { createHwWatchdog } from '../watchdog/drivers.ts';
+import { createHwWatchdog, withSystemdNotify } from '../watchdog/drivers.ts';
 import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { BoardController, maintenanceButtonActions } from './board.ts';
@@ -161,6 +161,8 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
       : wd.kind === 'gpio-kick' && config.gpio.watchdogKick ? createHwWatchdog({ kind: 'gpio-kick', kick: chip.open(toChip(config.gpio.watchdogKick.pin), 'low'), timeoutMs: wd.timeoutMs })
         : null;
   if (!hwWatchdog) throw new RunError(`watchdog.kind: ${wd.kind} cannot run on a board (sim is for ftc sim; gpio-kick needs gpio.watchdogKick); fix: use dev, systemd or gpio-kick`, 2);
+  // Under ftc.service (Type=notify, WatchdogSec=) systemd is told READY=1 and WATCHDOG=1 as well.
+  const boardWatchdog = withSystemdNotify(hwWatchdog);
 
   // ---- console, peripherals, field I/O
   const consoleLink = config.console.serialPath ? await openSerialLink({ path: config.console.serialPath }) : null;
@@ -180,7 +182,7 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     // The 2oo3 relay ladder: this board closes its relays while it backs a driver (not failing safe).
     io: new UdpPlantIo(self, plantIo, plantAddr, (sel) => peripherals.setAllOutputSelect(sel !== null)),
     log, gpio: chip, psuRails, nic: { bond: 'bond0' },
-    watchdog: { hw: hwWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },
+    watchdog: { hw: boardWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },
     console: consoleLink ? { link: consoleLink, passwordHash: config.console.passwordHash ?? null, allowInject: config.console.allowInject } : null,
     peripherals,
     pullResetLine: (target) => {

@@ -32,3 +32,56 @@ export function createHwWatchdog(spec: HwWatchdogSpec): AnyHwWatchdog {
       return new SimWatchdog({ clock: spec.clock, timeoutMs: spec.timeoutMs, windowMinMs: spec.windowMinMs, onReset: spec.onReset });
   }
 }
+
+/**
+ * The board's watchdog plus systemd's, fed together by the one supervision gate. Under
+ * hw/systemd/ftc.service (Type=notify, WatchdogSec=) systemd waits for READY=1 and wants
+ * WATCHDOG=1 whatever resets the hardware: with `watchdog.kind: dev` or `gpio-kick` and no
+ * notifier the start would time out and a hung event loop would go unseen by systemd.
+ * Its reset deadline is the shorter of the two; `trigger`/`abandon` belong to the hardware one.
+ */
+export class PairedWatchdog implements AnyHwWatchdog {
+  readonly name: string;
+  readonly timeoutMs: number;
+  readonly timeoutMaxMs: number;
+
+  constructor(
+    readonly hw: AnyHwWatchdog,
+    readonly systemd: SystemdNotifyWatchdog,
+  ) {
+    this.name = `${hw.name} + ${systemd.name}`;
+    this.timeoutMs = Math.min(hw.timeoutMs, systemd.timeoutMs);
+    this.timeoutMaxMs = Math.min(hw.timeoutMaxMs, systemd.timeoutMaxMs);
+  }
+
+  async start(): Promise<void> {
+    // The hardware first: READY=1 tells systemd that supervision really is armed.
+    await this.hw.start();
+    await this.systemd.start();
+  }
+
+  feed(): void {
+    this.hw.feed();
+    this.systemd.feed();
+  }
+
+  async disarm(): Promise<boolean> {
+    const [hw] = await Promise.all([this.hw.disarm(), this.systemd.disarm()]);
+    return hw;
+  }
+
+  trigger(reason: string): unknown {
+    return this.hw.trigger?.(reason);
+  }
+
+  abandon(): void {
+    this.hw.abandon?.();
+  }
+}
+
+/** `hw` alone, or paired with systemd's notifier when this process runs under Type=notify. */
+export function withSystemdNotify(hw: AnyHwWatchdog, env: Record<string, string | undefined> = process.env): AnyHwWatchdog {
+  if (hw instanceof SystemdNotifyWatchdog) return hw;
+  const systemd = new SystemdNotifyWatchdog({ env });
+  return systemd.active ? new PairedWatchdog(hw, systemd) : hw;
+}
