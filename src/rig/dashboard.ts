@@ -4,7 +4,7 @@
  * terminal driver (alternate screen, hidden cursor, redraw a few times a second, restore on exit).
  *
  * Layout for 80x24:
- *   1      header: cycle, active board, mode, members, epoch
+ *   1      header: cycle, active board, mode, members
  *   2      rule with time, seed, rate
  *   3-6    boards (role, state, boot, PSU, NIC)  |  links (serial, udp per pair)
  *   7-13   last votes                            |  faults injected
@@ -62,7 +62,6 @@ export interface DashboardState {
   mode: string;
   /** Current voting set. */
   members: string[];
-  epoch: number;
   boards: DashboardBoard[];
   links: Array<{ a: string; b: string; serial: DashboardLinkHealth; udp: DashboardLinkHealth }>;
   /** Most recent last. */
@@ -98,7 +97,7 @@ export function renderDashboard(s: DashboardState, size: ScreenSize = { cols: 80
   const lines: string[] = [];
 
   const time = s.durationMs === null ? `${secs(s.elapsedMs)}s` : `${secs(s.elapsedMs)}/${secs(s.durationMs)}s`;
-  lines.push(`ftc sim  cycle ${s.cycle}  active ${s.activeBoard ?? 'NONE'}  ${s.mode} [${s.members.join(',')}] epoch ${s.epoch}`);
+  lines.push(`ftc sim  cycle ${s.cycle}  active ${s.activeBoard ?? 'NONE'}  ${s.mode} [${s.members.join(',')}]`);
   lines.push(`-- t ${time}  seed ${s.seed}  ${s.rateHz} Hz `.padEnd(80, '-'));
 
   // Boards | links

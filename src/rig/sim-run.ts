@@ -60,9 +60,12 @@ async function freeBasePort(): Promise<number> {
 interface BoardView {
   role: string; mode: string; cycle: number; active: string | null; members: string[]; boot: number;
   psu: string; nic: string; health: string;
+  psuRails?: Array<{ name: string; ok: boolean }>;
   links: Array<{ peer: string; medium: string; state: string; lossPct: number }>;
-  lastVote: { cycle: number; outcome: string; dissent: string[]; missing: string[] } | null;
+  lastVote: VoteView | null;
+  recentVotes?: VoteView[];
 }
+interface VoteView { cycle: number; outcome: string; dissent: string[]; missing: string[] }
 
 export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.stdout): Promise<{ code: number; summary: Summary }> {
   const periodMs = 1000 / o.rateHz;
@@ -145,8 +148,8 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           // stream of vote results (lastVote) and membership.
           const view = ev as unknown as BoardView;
           views.set(name, view);
-          const v = view.lastVote;
-          if (v && view.role === 'member' && !recentVotes.some((r) => r.cycle === v.cycle)) {
+          for (const v of view.role === 'member' ? view.recentVotes ?? (view.lastVote ? [view.lastVote] : []) : []) {
+            if (recentVotes.some((r) => r.cycle === v.cycle) || (recentVotes.length >= 8 && v.cycle < recentVotes[0]!.cycle)) continue;
             recentVotes.push({ cycle: v.cycle, outcome: v.outcome, dissent: v.dissent, missing: v.missing });
             recentVotes.sort((a, b) => a.cycle - b.cycle);
             if (recentVotes.length > 8) recentVotes.shift();
@@ -293,12 +296,12 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
     };
     return {
       elapsedMs: Math.max(0, monoMs() - t0Ms), durationMs: o.durationMs, seed: o.seed, rateHz: o.rateHz,
-      cycle: plantView.cycle, activeBoard: anyView?.active ?? null, mode: anyView?.mode ?? '-', members: anyView?.members ?? [], epoch: 0,
+      cycle: plantView.cycle, activeBoard: anyView?.active ?? null, mode: anyView?.mode ?? '-', members: anyView?.members ?? [],
       boards: SIM_BOARDS.map((b) => {
         const v = views.get(b);
         const st = sup.status(b);
         const role = !st.running ? 'down' : !v ? 'joining' : v.role === 'service' ? 'service' : v.role !== 'member' ? 'joining' : v.active === b ? 'active' : 'standby';
-        return { board: b, role, state: st.running ? (v ? v.health : 'booting') : 'down', boot: st.boot, psu: [{ name: 'a', ok: v?.psu !== 'degraded' }, { name: 'b', ok: v?.psu !== 'degraded' }], nics: [{ name: 'bond0', up: v?.nic !== 'degraded' && v?.nic !== 'down' }] };
+        return { board: b, role, state: st.running ? (v ? v.health : 'booting') : 'down', boot: st.boot, psu: v?.psuRails?.map((r) => ({ name: r.name.replace(/^psu-/, ''), ok: r.ok })) ?? [{ name: 'a', ok: v?.psu === 'redundant' }, { name: 'b', ok: v?.psu === 'redundant' }], nics: [{ name: 'bond0', up: v?.nic !== 'degraded' && v?.nic !== 'down' }] };
       }),
       links: [['b1', 'b2'], ['b1', 'b3'], ['b2', 'b3']].map(([a, b]) => ({ a: a!, b: b!, serial: linkState(a!, b!, 'serial'), udp: linkState(a!, b!, 'udp') })),
       votes: [...recentVotes],

@@ -42,6 +42,8 @@ export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
     // Total loss: re-form after about 1 s without a live voting set.
     reformQuietCycles: Math.max(11, Math.round(1000 / periodMs)),
     listenCycles: Math.max(1, Math.round(1000 / periodMs)),
-    cleanCyclesToRejoin: 20,
+    // About a second of clean cycles before a repaired board votes again (10 at 10 Hz, 20 at
+    // 20 Hz): long enough to prove it, short enough that it is back before the next fault.
+    cleanCyclesToRejoin: Math.max(10, Math.round(1000 / periodMs)),
   };
 }

@@ -39,6 +39,8 @@ const votesMax = 64;
 const faultsMax = 64;
 /** NIC/PSU polling period (the bonding file is re-read, INA219s are sampled). */
 const healthPollMs = 500;
+/** Votes carried by each status line (5 status lines a second cover 40 Hz). */
+const statusVotesMax = 8;
 /** Heap budget: a leak is a slow death; reset while the others still carry the cycle. */
 const heapUsedMbMax = 512;
 /**
@@ -414,8 +416,12 @@ export class BoardController<S> {
     return {
       kind: 'status', board: this.#p.self, boot: this.#p.boot, role: s.role, mode: s.mode, cycle: s.cycle,
       active: s.active === null ? null : this.#name(s.active), members: s.members.map((m) => this.#name(m)),
-      health: this.local.health, psu: this.#psu.state, nic: this.#nic?.state ?? 'unknown', links: this.linkInfos(),
+      health: this.local.health, psu: this.#psu.state, psuRails: this.#psu.rails().map((r) => ({ name: r.name, ok: r.good })),
+      nic: this.#nic?.state ?? 'unknown', links: this.linkInfos(),
       lastVote: this.votes[this.votes.length - 1] ?? null,
+      // Status goes out a few times a second, i.e. every few cycles: carry the latest votes so a
+      // reader (the sim dashboard, --json) misses none at the rates the simulator runs.
+      recentVotes: this.votes.slice(-statusVotesMax),
       timing: { ...this.timing, lateMaxMs: Math.round(this.timing.lateMaxMs * 10) / 10, lateMaxSinceStatusMs: Math.round(this.timing.lateMaxSinceStatusMs * 10) / 10 },
     };
   }

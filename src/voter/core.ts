@@ -101,6 +101,8 @@ function popcount(m: number): number {
   return n;
 }
 const chunksMax = 256;
+/** Consecutive cycles an observer's skew must stay out of bounds before it jumps and starts over. */
+const observerSkewCyclesMax = 3;
 /** Cycles of records a member keeps beyond the late tolerance (late duplicates of older cycles are dropped). */
 const memberKeepCycles = 4;
 
@@ -144,6 +146,8 @@ export class BoardCore<S> {
   /** Cycle whose live phases were missed (late wake): it is computed from the peers' votes instead. */
   #offCycle = -1;
   #lateScore = 0;
+  /** Consecutive cycles whose measured skew was beyond clockSkewMaxMs. */
+  #skewOutCycles = 0;
   #confirmed: Confirmed<S> | null = null;
   /** Non-member: cycles since a live voting set was last seen (a proposal naming a driver). */
   #quiet = 0;
@@ -679,11 +683,16 @@ export class BoardCore<S> {
     xs.sort((a, b) => a - b);
     const n = xs.length;
     const med = n % 2 ? xs[(n - 1) / 2]! : (xs[n / 2 - 1]! + xs[n / 2]!) / 2;
-    if (this.#role !== 'member' && Math.abs(med) > this.cfg.clockSkewMaxMs) {
-      // A board that is not voting may jump to the members' cycle grid at once (a member only
-      // slews: a jump would move its deadlines under the others' feet).
+    const out = Math.abs(med) > this.cfg.clockSkewMaxMs;
+    this.#skewOutCycles = out ? this.#skewOutCycles + 1 : 0;
+    // A board that is not voting may jump to the members' cycle grid at once (a member only
+    // slews: a jump would move its deadlines under the others' feet). An observer jumps, and
+    // starts its clean cycles over, only when the offset persists: one input that a peer's
+    // process sent late (woken 10-20 ms late on a loaded machine) reads as skew for one cycle.
+    if (this.#role !== 'member' && out && (this.#role !== 'observer' || this.#skewOutCycles >= observerSkewCyclesMax)) {
       if (this.#role === 'observer') this.#demote('clockSkew', this.#nextCycle);
       this.#epochMs += med;
+      this.#skewOutCycles = 0;
       return;
     }
     const lim = this.cfg.syncSlewMaxMsPerCycle;

@@ -14,7 +14,7 @@ function busyState(): DashboardState {
   for (const g of [11, 14, 19, 45, 99, 320, 800, 2500, 2500]) addGap(gapHistogram, g);
   return {
     elapsedMs: 1_234_567, durationMs: 3_600_000, seed: 4_294_967_295, rateHz: 1000, cycle: 1_234_567_890,
-    activeBoard: 'b2', mode: 'duplex-degraded', members: ['b1', 'b2', 'b3'], epoch: 12_345,
+    activeBoard: 'b2', mode: 'duplex-degraded', members: ['b1', 'b2', 'b3'],
     boards: [
       { board: 'b1', role: 'joining', state: 'joining', boot: 123, psu: [{ name: 'a', ok: true }, { name: 'b', ok: false }],
         nics: [{ name: 'eth0', up: true }, { name: 'eth1', up: false }] },
