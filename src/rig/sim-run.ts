@@ -382,7 +382,7 @@ export function describeEvent(ev: Record<string, unknown>, tMs: number): string 
     case 'mode': return `${t}  ${who}: mode ${ev.detail}${cyc}`;
     case 'alarm': return `${t}  ${who}: ALARM ${ev.code}${ev.detail ? ` ${ev.detail}` : ''}${cyc}`;
     case 'reset-line': return `${t}  ${ev.by} pulls the reset line of ${ev.board} (fenced by the majority)`;
-    case 'watchdog-reset': return `${t}  ${who}: WATCHDOG RESET ${ev.reason}`;
+    case 'watchdog-reset': return `${t}  ${who}: WATCHDOG RESET ${String(ev.reason).replace(/^watchdog reset /, '')}`;
     case 'button': return `${t}  ${who}: maintenance button: ${ev.action}`;
     case 'service-leave': return `${t}  ${who}: out for service (${ev.cause})${cyc}`;
     case 'service-return': return `${t}  ${who}: back from service (${ev.cause})${cyc}`;
