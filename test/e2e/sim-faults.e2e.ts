@@ -75,3 +75,19 @@ test.serial("the active board's maintenance button, pressed through johnny-five,
   t.is(summary.lostCycles, 0);
   t.is(summary.dualDriven, 0);
 });
+
+test.serial("b2's maintenance button held for 3 s takes it out for service: voted out, never fenced, its LED says so, and the others carry on", async (t) => {
+  const { summary, lines } = await simulate(['button:b2@3s+3500ms']);
+  const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.true(events.some((e) => e.kind === 'service-leave' && e.board === 'b2'), 'b2 left for service');
+  t.true(events.some((e) => e.kind === 'votedOut' && e.board !== 'b2' && e.target === 'b2'), 'its peers voted it out');
+  t.false(events.some((e) => e.kind === 'reset-line' || e.kind === 'fence'), 'nobody pulled a reset line');
+  t.false(events.some((e) => e.kind === 'process-spawn' && e.child === 'b2' && e.reason !== 'power-on'), 'b2 was not reset');
+  const last = (b: string) => events.filter((e) => e.kind === 'status' && e.board === b).at(-1);
+  t.is(last('b2')?.role, 'service', 'still out at the end: it never rejoins by itself');
+  t.deepEqual(last('b1')?.members, ['b1', 'b3']);
+  t.is(last('b2')?.led, 'blink-very-slow');
+  t.is(summary.lostCycles, 0);
+  t.is(summary.wrongOutputs, 0);
+  t.is(summary.dualDriven, 0);
+});
