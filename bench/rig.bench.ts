@@ -9,7 +9,7 @@
  *   that keeps missed deadlines under 0.1 %.
  * - perBoard: RSS and CPU of one board process at 100 Hz, against an idle Node process measured
  *   in the same run (the baseline).
- * Environment: FTC_BENCH_TRIALS, FTC_BENCH_RATES (e.g. "10,20,50,100,200").
+ * Environment: FTC_BENCH_TRIALS, FTC_BENCH_RATES (e.g. "5,10,20,50,100").
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -75,7 +75,7 @@ async function idleNodeRssKb(): Promise<number> {
 
 export default async function rigBench(): Promise<Record<string, unknown>> {
   const trials = Number(process.env.FTC_BENCH_TRIALS ?? 20);
-  const rates = (process.env.FTC_BENCH_RATES ?? '10,20,50,100,200').split(',').map(Number);
+  const rates = (process.env.FTC_BENCH_RATES ?? '5,10,20,50,100').split(',').map(Number);
 
   // Failover: kill the active board 3 s in, 6 s runs at the simulator's default rate.
   const gapsMs: number[] = [];

@@ -122,8 +122,8 @@ async function readHardwareDefFile(path: string) {
 
 /** The demo's script: one fault at a time, each repaired before the next (times from cycle 0). */
 // Each fault comes after the board hit before it is back in the voting set (a restarted board
-// takes ~4 s at 10 Hz: process start, a second of listening, a snapshot, a second of clean
-// cycles), so the rig is never asked to survive two faults at once.
+// takes ~4-5 s: process start, a second of listening, a snapshot, 10 clean cycles), so the rig
+// is never asked to survive two faults at once.
 export const DEMO_FAULTS = [
   'kill:active@3s', // the active board crashes; the supervisor restarts it 1 s later and it rejoins
   'hang:b2@9s+500ms', // SIGSTOP: voted out, its watchdog resets it, reintegrated

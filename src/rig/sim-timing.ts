@@ -2,12 +2,13 @@ import type { VoterConfig } from '../voter/config.ts';
 
 /**
  * `ftc sim`'s default cycle rate. Three board processes, the plant and the pty relays share 2
- * cores here; a process woken at a phase deadline is 11-25 ms late a few times a minute (the
- * kernel runs the peer it just woke through a pty write, or another process, first). At 20 Hz
- * the shortest phase is 12.5 ms, so two boards late at once lost a cycle in about half of 12 s
- * runs; at 10 Hz (25 ms phases) 45 s of runs saw no late phase at all.
+ * cores here; a process woken at a phase deadline is 11-47 ms late now and then (the kernel
+ * runs another of the rig's processes first), often two boards at once: a second fault. At
+ * 20 Hz (12.5 ms phases) that lost a cycle in about half of 12 s runs. At 10 Hz (25 ms phases)
+ * quiet spells saw no late phase in minutes, but busy ones two boards 25-47 ms late together
+ * every 12 s run or so. 5 Hz gives every phase 45 ms of slack.
  */
-export const SIM_RATE_HZ_DEFAULT = 10;
+export const SIM_RATE_HZ_DEFAULT = 5;
 
 /**
  * The voter's timing assumptions for boards that are OS processes on one 2-core machine, talking
@@ -42,8 +43,8 @@ export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
     // Total loss: re-form after about 1 s without a live voting set.
     reformQuietCycles: Math.max(11, Math.round(1000 / periodMs)),
     listenCycles: Math.max(1, Math.round(1000 / periodMs)),
-    // About a second of clean cycles before a repaired board votes again (10 at 10 Hz, 20 at
-    // 20 Hz): long enough to prove it, short enough that it is back before the next fault.
+    // 10 clean cycles (or a second's worth at higher rates) before a repaired board votes again:
+    // long enough to prove it, short enough that it is back before the next fault.
     cleanCyclesToRejoin: Math.max(10, Math.round(1000 / periodMs)),
   };
 }

@@ -22,7 +22,8 @@ import { judgeLostCycles } from '../../src/scenarios/timing-violation.ts';
 
 const seed = Number(process.env.FTC_E2E_SEED ?? 7);
 const rateHz = Number(process.env.FTC_E2E_RATE_HZ ?? SIM_RATE_HZ_DEFAULT);
-const durationMs = 12_000;
+// Long enough for a board reset at 6-7 s to be back in the voting set before the end.
+const durationMs = 15_000;
 
 async function simulate(faults: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'ftc-e2e-'));
