@@ -20,7 +20,9 @@ const W = 80;
 export function formatStatus(s: StatusInfo): string[] {
   const v = s.lastVote;
   const lines = [
-    `board ${s.board}  boot ${s.boot} (${s.bootReason})  up ${formatAgo(s.uptimeMs)}  health ${s.health}`,
+    `board ${s.board}  boot ${s.boot}  up ${formatAgo(s.uptimeMs)}  health ${s.health}`,
+    // On a line of its own: a watchdog reset reason is long, and it is what one looks for.
+    `last start: ${s.bootReason}`,
     `role ${s.role}  active ${s.activeBoard ?? 'none'}  mode ${s.mode}  epoch ${s.epoch}`,
     `cycle ${s.cycle} at ${s.rateHz} Hz  members ${s.members.length > 0 ? s.members.join(',') : 'none'}`,
     v

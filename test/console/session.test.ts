@@ -57,7 +57,8 @@ test('status answers with the board, role, cycle and last vote, in lines that en
   t.true(out.endsWith('\r\nftc b1> '), 'prompts again');
   t.false(/[^\r]\n/.test(out), 'every line end is CRLF');
   const lines = body(out);
-  t.regex(lines[0]!, /^board b1 +boot 3 \(watchdog\)/);
+  t.regex(lines[0]!, /^board b1 +boot 3 +up /);
+  t.true(lines.includes('last start: watchdog'), 'the reason of the last start has a line of its own');
   t.regex(lines.join('\n'), /cycle 123456 at 100 Hz/);
   for (const l of lines) t.true(l.length <= 80, l);
 });
