@@ -60,14 +60,17 @@ function driverOf(fx: ReadonlyArray<{ e: Effect }>, k: number): number | null {
   return d < 0 ? null : d;
 }
 
-test('a vote that misses the count but arrives before the commit still gets the cycle driven', (t) => {
+/** The story's cycle k and its deadlines; `lateVoteMs` falls between the count and the commit. */
+function cycleK() {
   const cfg = makeVoterConfig({ self: 0 });
   const P = cfg.periodMs;
   const k = 40;
-  const computeMs = (k + cfg.inputDeadlineFrac) * P;
-  const countMs = (k + cfg.voteDeadlineFrac) * P;
-  const commitMs = (k + cfg.commitDeadlineFrac) * P;
-  const lateVoteMs = (countMs + commitMs) / 2;
+  const at = (frac: number) => (k + frac) * P;
+  return { cfg, P, k, computeMs: at(cfg.inputDeadlineFrac), lateVoteMs: (at(cfg.voteDeadlineFrac) + at(cfg.commitDeadlineFrac)) / 2 };
+}
+
+test('a vote that misses the count but arrives before the commit still gets the cycle driven', (t) => {
+  const { cfg, P, k, computeMs, lateVoteMs } = cycleK();
   const { cores, fx } = run((k + 10) * P, {
     // Board 2 sleeps through its vote phase by more than lateMaxMs: it sits cycle k out.
     held: (b, now) => b === 2 && now > computeMs - stepMs && now < computeMs + cfg.lateMaxMs + 1,
@@ -84,16 +87,12 @@ test('a vote that misses the count but arrives before the commit still gets the 
 });
 
 test('a late vote that shows the recounting board is the odd one out makes it step down, never drive', (t) => {
-  const cfg = makeVoterConfig({ self: 0 });
-  const P = cfg.periodMs;
-  const k = 40;
-  const countMs = (k + cfg.voteDeadlineFrac) * P;
-  const commitMs = (k + cfg.commitDeadlineFrac) * P;
+  const { P, k, lateVoteMs } = cycleK();
   const { fx } = run((k + 4) * P, {
     // One bit of board 0's state flips during cycle k's input phase: its digest differs.
     before: (now, cores) => { if (now === (k + 0.1) * P) t.true(cores[0]!.flipStateBit(3)); },
     // Both peers' votes reach board 0 only after its count: it learns it was outvoted at the commit.
-    arrival: (_from, to, msg, sentMs) => (to === 0 && msg.t === 'vote' && msg.cycle === k ? (countMs + commitMs) / 2 : sentMs + stepMs),
+    arrival: (_from, to, msg, sentMs) => (to === 0 && msg.t === 'vote' && msg.cycle === k ? lateVoteMs : sentMs + stepMs),
   });
   t.true(fx.some(({ board, e }) => board === 0 && e.kind === 'event' && e.code === 'demoted' && e.detail === 'outvoted' && e.cycle === k));
   t.false(fx.some(({ board, e }) => board === 0 && e.kind === 'select' && e.cycle === k && e.board !== null), 'board 0 selects nobody');
