@@ -39,6 +39,17 @@ export interface EventBase {
 }
 export type LogEvent = EventBase & Record<string, unknown>;
 
+/**
+ * What a board writes its events to: the rotating files of EventLog on a board and in `ftc sim`,
+ * MemoryEventLog in the seeded simulator. `append` never throws for I/O errors.
+ */
+export interface BoardLog {
+  append(kind: string, fields?: Record<string, unknown>): LogEvent;
+  onAppend(listener: (e: LogEvent) => void): () => void;
+  /** The last n events, oldest first. */
+  readLast(n: number): ReadResult;
+}
+
 export interface EventLogOptions {
   dir: string;
   board: string;
@@ -80,7 +91,7 @@ export function eventLogPath(dir: string, board: string, index: number): string 
   return path.join(dir, index === 0 ? `${board}.events.jsonl` : `${board}.events.${index}.jsonl`);
 }
 
-export class EventLog {
+export class EventLog implements BoardLog {
   readonly dir: string;
   readonly board: string;
   readonly boot: number;

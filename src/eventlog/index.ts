@@ -1,1 +1,2 @@
 export * from './eventlog.ts';
+export * from './memory-log.ts';

@@ -13,14 +13,14 @@ import { openSerialLink } from '../adapters/real/serial.ts';
 import { openDatagramLink } from '../adapters/real/udp.ts';
 import { SimGpioChip } from '../adapters/sim/gpio.ts';
 import { createHmacSha256 } from '../bus/auth-node.ts';
-import { FrameCodec } from '../bus/frame.ts';
-import { LinkSet, SerialTransport, UdpTransport, type Transport } from '../bus/linkset.ts';
 import { EventLog } from '../eventlog/eventlog.ts';
-import { startPeripherals, type Peripherals } from '../peripherals/peripherals.ts';
+import type { PeripheralsOptions } from '../peripherals/peripherals.ts';
 import type { Clock } from '../ports/clock.ts';
+import { timerScheduler } from '../ports/scheduler.ts';
 import type { DatagramLink } from '../ports/serial.ts';
-import { BoardController, maintenanceButtonActions, tickMaxMs } from '../shell/board.ts';
+import { tickMaxMs } from '../shell/board.ts';
 import { UdpPlantIo } from '../shell/plant-io.ts';
+import { openSerialPeers, wireBoard } from '../shell/wire-board.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
@@ -31,6 +31,14 @@ import { SIM_BOARDS, boardIndex, monoMs, simPorts, type BoardControl, type SimCh
 const statusPeriodMs = 200;
 /** Simulated pins: power-good inputs (active low, like open-drain PG outputs) and the j5 parts. */
 export const simPins = { pgoodA: 5, pgoodB: 6, roleLed: 10, faultLed: 11, alarm: 12, button: 13, select: { b1: 20, b2: 21, b3: 22 } } as const;
+
+/** The johnny-five parts of a simulated board: role and fault LEDs, a select relay per board, button, alarm. */
+export const simPeripheralPins: PeripheralsOptions['gpio'] = {
+  statusLeds: { role: { pin: simPins.roleLed, activeLow: false }, fault: { pin: simPins.faultLed, activeLow: false } },
+  outputSelect: SIM_BOARDS.map((b) => ({ name: `sel-${b}`, pin: simPins.select[b], activeLow: false })),
+  maintenanceButton: { pin: simPins.button, activeLow: false, holdMs: 3000, debounceMs: 20 },
+  alarm: { pin: simPins.alarm, activeLow: false },
+};
 
 const monoClock: Clock = { nowMs: monoMs };
 
@@ -108,25 +116,13 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   });
 
   // ---- links: a pty to each peer (serialport's real binding) + one UDP socket, redundantly
-  const codec = new FrameCodec({ mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() });
   const udp = new BlockableDatagramLink(await openDatagramLink({ host: '127.0.0.1', port: ports.bus(selfIdx) }));
-  const peers = [];
-  for (const peer of SIM_BOARDS) {
-    if (peer === self) continue;
-    const pi = boardIndex(peer);
-    const transports: Transport[] = [];
+  const peerNames = SIM_BOARDS.filter((b) => b !== self);
+  const serial = await openSerialPeers(peerNames.flatMap((peer) => {
     const path = cfg.serial[self]?.[peer];
-    if (path) {
-      try {
-        transports.push(new SerialTransport({ peerId: pi + 1, link: await openSerialLink({ path }), name: `serial:${peer}` }));
-      } catch (e) {
-        log.append('link-error', { peer, medium: 'serial', error: (e as Error).message });
-      }
-    }
-    transports.push(new UdpTransport({ peerId: pi + 1, link: udp, peerAddress: `127.0.0.1:${ports.bus(pi)}`, name: `udp:${peer}` }));
-    peers.push({ id: pi + 1, transports });
-  }
-  const links = new LinkSet({ selfId: selfIdx + 1, epoch: env.boot, codec, peers, clock: monoClock, downAfterMs: 300, pingIntervalMs: 100 });
+    return path ? [{ peer, path }] : [];
+  }), openSerialLink, log);
+  const udpPeers = peerNames.map((peer) => ({ peer, address: `127.0.0.1:${ports.bus(boardIndex(peer))}` }));
 
   // ---- simulated GPIO: power-good lines (good = low), the bond file, johnny-five parts
   const gpio = new SimGpioChip({ clock: monoClock, name: `${self}-gpio` });
@@ -140,18 +136,6 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     writeFileSync(join(nicRoot, 'proc/net/bonding/bond0'), bondingText(slaves));
   };
   writeBond();
-  let board: BoardController<unknown> | null = null;
-  const peripherals = await startPeripherals({
-    chip: gpio,
-    gpio: {
-      statusLeds: { role: { pin: simPins.roleLed, activeLow: false }, fault: { pin: simPins.faultLed, activeLow: false } },
-      outputSelect: SIM_BOARDS.map((b) => ({ name: `sel-${b}`, pin: simPins.select[b], activeLow: false })),
-      maintenanceButton: { pin: simPins.button, activeLow: false, holdMs: 3000, debounceMs: 20 },
-      alarm: { pin: simPins.alarm, activeLow: false },
-    },
-    callbacks: maintenanceButtonActions(log, () => board),
-  });
-
   const hw = new SimWatchdog({
     clock: monoClock,
     timeoutMs: cfg.watchdogTimeoutMs,
@@ -175,17 +159,21 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
       log.append('console-error', { error: (e as Error).message });
     }
   }
-  const controller = new BoardController({
+  const controller = await wireBoard({
     self, boards: SIM_BOARDS, boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
-    voter: simVoterTiming(1000 / cfg.rateHz), workload: tankWorkload, clock: monoClock, links,
-    io: new UdpPlantIo(self, plantIo, `127.0.0.1:${ports.plant}`, (sel) => {
-      // The simulator's select relays, one per board, driven through johnny-five.
-      for (const b of SIM_BOARDS) peripherals.setOutputSelect(`sel-${b}`, b === sel);
-    }), log, gpio,
+    voter: simVoterTiming(1000 / cfg.rateHz), workload: tankWorkload, clock: monoClock, scheduler: timerScheduler(monoClock), log,
+    auth: { mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() },
+    links: { serial, udp: { link: udp, peers: udpPeers }, downAfterMs: 300, pingIntervalMs: 100 },
+    gpio,
     psuRails: [{ name: 'psu-a', powerGoodPin: simPins.pgoodA, activeLow: true }, { name: 'psu-b', powerGoodPin: simPins.pgoodB, activeLow: true }],
     nic: { bond: 'bond0', root: nicRoot, source: 'proc' },
     watchdog: { hw, timeoutMs: cfg.watchdogTimeoutMs, feedPeriodMs: Math.max(tickMaxMs * 2, cfg.watchdogTimeoutMs / 5) },
-    console: consoleLink ? { link: consoleLink, passwordHash: null, allowInject: true } : null, peripherals,
+    console: consoleLink ? { link: consoleLink, passwordHash: null, allowInject: true } : null,
+    peripherals: { gpio: simPeripheralPins },
+    // The simulator's select relays, one per board, driven through johnny-five.
+    io: (peripherals) => new UdpPlantIo(self, plantIo, `127.0.0.1:${ports.plant}`, (sel) => {
+      for (const b of SIM_BOARDS) peripherals?.setOutputSelect(`sel-${b}`, b === sel);
+    }),
     // The reset line of a fenced board: the supervisor owns it in the simulator.
     pullResetLine: (target) => emitEvent({ kind: 'pull-reset', target, by: self }),
     injectExternal: (spec) => {
@@ -195,7 +183,6 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
       return { ok: false, message: `${spec.kind} is injected by the simulator (ftc sim --fault ...), not from a board's console` };
     },
   });
-  board = controller as BoardController<unknown>;
 
   function control(c: BoardControl): void {
     switch (c.t) {
@@ -224,12 +211,11 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     }
   }
 
-  await controller.start();
   // Control messages are applied between ticks (a stall busies the loop, as a real one would).
   // The sim GPIO chip debounces on the clock: poll() delivers edges that have become stable.
   setInterval(() => {
     while (pendingControl.length) control(pendingControl.shift()!);
     gpio.poll();
   }, 5);
-  setInterval(() => emitEvent({ ...controller.takeStatusLine(), led: peripherals.ledPattern }), statusPeriodMs);
+  setInterval(() => emitEvent({ ...controller.takeStatusLine(), led: controller.peripherals?.ledPattern ?? 'off' }), statusPeriodMs);
 }

@@ -13,9 +13,10 @@ import type { LinkSet } from '../bus/linkset.ts';
 import type { ActionResult, BoardRole, ConsoleBackend, FaultInfo, FaultSpec, LinkInfo, MemberInfo, VoteInfo } from '../console/backend.ts';
 import { verifyPassword } from '../console/password.ts';
 import { serveConsole } from '../console/server.ts';
-import type { EventLog } from '../eventlog/eventlog.ts';
+import type { BoardLog } from '../eventlog/eventlog.ts';
 import type { PeripheralCallbacks, Peripherals } from '../peripherals/peripherals.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Cancel, Scheduler } from '../ports/scheduler.ts';
 import type { GpioChip } from '../ports/gpio.ts';
 import type { SerialLink } from '../ports/serial.ts';
 import type { HwWatchdog } from '../ports/watchdog.ts';
@@ -23,7 +24,7 @@ import { decodeMsg, encodeMsg, msgTypeOf } from '../voter/codec.ts';
 import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
 import { BoardCore, type Effect, type Inbound, type Role, type VoteRecord } from '../voter/core.ts';
 import { Supervisor as TaskSupervisor } from '../watchdog/core-supervisor.ts';
-import { EventLoopMonitor, eventLoopDelayMeasurement, heapSample, heapUsedMeasurement } from '../watchdog/event-loop-monitor.ts';
+import { EventLoopMonitor, eventLoopDelayMeasurement, heapSample, heapUsedMeasurement, type EventLoopSample, type HeapSample } from '../watchdog/event-loop-monitor.ts';
 import { NicMonitor, type NicMonitorOptions } from '../watchdog/nic-monitor.ts';
 import { PsuMonitor, type PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { WatchdogService } from '../watchdog/watchdog-service.ts';
@@ -31,8 +32,6 @@ import type { Workload } from '../workload/types.ts';
 
 /** Longest sleep between ticks: pings, link up/down and the watchdog feed need a regular step. */
 export const tickMaxMs = 20;
-/** A tick this late yields once to the poll phase before stepping the core. */
-const lateDrainMs = 2;
 /** Votes kept for the console. */
 const votesMax = 64;
 /** Faults kept for the console. */
@@ -81,9 +80,11 @@ export interface BoardParts<S> {
   voter: Partial<VoterConfig>;
   workload: Workload<S>;
   clock: Clock;
+  /** Wakes the tick loop: timers on a board and in `ftc sim`, virtual time in the seeded simulator. */
+  scheduler: Scheduler;
   links: LinkSet;
   io: ProcessIo;
-  log: EventLog;
+  log: BoardLog;
   gpio: GpioChip;
   psuRails: PsuRailWiring[];
   nic: NicMonitorOptions | null;
@@ -94,6 +95,12 @@ export interface BoardParts<S> {
   pullResetLine(board: string): void;
   /** Console `inject <spec>` for faults the board cannot make itself (sim only). */
   injectExternal?(spec: FaultSpec): ActionResult;
+  /**
+   * Supervision inputs. Default: this process's event-loop delay (EventLoopMonitor) and V8 heap;
+   * the seeded simulator hands in the lateness it injected and a fixed heap.
+   */
+  eventLoop?: () => EventLoopSample;
+  heap?: () => HeapSample;
 }
 
 export class BoardController<S> {
@@ -107,20 +114,19 @@ export class BoardController<S> {
   readonly #psu: PsuMonitor;
   readonly #nic: NicMonitor | null;
   readonly #supervisor: TaskSupervisor;
-  readonly #loop = new EventLoopMonitor(10);
+  /** Only when the event-loop delay is not handed in (parts.eventLoop). */
+  readonly #loop: EventLoopMonitor | null;
   #wdt: WatchdogService | null = null;
   #lastFeedMs: number;
   #lastActive: number | null = null;
   #lastRole: Role | null = null;
   #handoverPending = false;
   #lastHealthPollMs = 0;
-  #timer: NodeJS.Timeout | null = null;
+  #cancelTick: Cancel | null = null;
   /** When the tick loop asked to be woken, and how late it was (deadline-keeping figures). */
   #wakeAtMs = 0;
   readonly timing = { ticks: 0, lateOver1Ms: 0, lateOver5Ms: 0, lateMaxMs: 0, lateMaxSinceStatusMs: 0 };
   #stopped = false;
-  /** A late tick first lets the event loop read the frames that queued up meanwhile (see #tick). */
-  #drainedLate = false;
   readonly #healthCauses = new Map<string, string>();
   #shutdown: Promise<void> | null = null;
 
@@ -129,6 +135,7 @@ export class BoardController<S> {
     this.selfIdx = parts.boards.indexOf(parts.self);
     if (this.selfIdx < 0) throw new Error(`board ${parts.self} is not one of the rig's boards (${parts.boards.join(', ')})`);
     this.#startMs = parts.clock.nowMs();
+    this.#loop = parts.eventLoop ? null : new EventLoopMonitor(10);
     this.#lastFeedMs = this.#startMs;
     this.core = new BoardCore(
       makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.startAs ?? (parts.boot > 1 ? 'joining' : 'member') }),
@@ -178,14 +185,15 @@ export class BoardController<S> {
   /** Arms the watchdog, starts the console and the tick loop. */
   async start(): Promise<void> {
     const p = this.#p;
-    this.#loop.start();
+    this.#loop?.start();
+    const loop = this.#loop;
     this.#wdt = await WatchdogService.start({
       hw: p.watchdog.hw,
       supervisor: this.#supervisor,
       gate: { timeoutMs: p.watchdog.timeoutMs, feedPeriodMs: p.watchdog.feedPeriodMs },
       clock: p.clock,
-      eventLoop: () => this.#loop.sample(),
-      heap: heapSample,
+      eventLoop: p.eventLoop ?? (() => loop!.sample()),
+      heap: p.heap ?? heapSample,
       onStopped: (reason) => p.log.append('watchdog-withheld', { reason }),
     });
     if (p.console) {
@@ -194,13 +202,33 @@ export class BoardController<S> {
         passwordHash: p.console.passwordHash, verifyPassword, injectEnabled: p.console.allowInject,
       });
     }
-    this.#tick();
+    // The first tick runs now: the board is stepped (and its LEDs and relays set) before start() returns.
+    this.#schedule(this.tick(p.clock.nowMs()));
   }
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#loop.stop();
+    this.#cancelTick?.();
+    this.#cancelTick = null;
+    this.#loop?.stop();
+  }
+
+  /** The johnny-five parts this board drives (LEDs, relays, button), if it has them. */
+  get peripherals(): Peripherals | null {
+    return this.#p.peripherals;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  #schedule(atMs: number): void {
+    this.#wakeAtMs = atMs;
+    this.#cancelTick = this.#p.scheduler.at(atMs, (now) => {
+      this.#cancelTick = null;
+      if (this.#stopped) return;
+      this.#schedule(this.tick(now));
+    });
   }
 
   /** Fault injection: busy the event loop (no tick, no feed) for `ms`. */
@@ -266,7 +294,10 @@ export class BoardController<S> {
   async #shutdownOnce(reason: string): Promise<void> {
     const already = this.core.role === 'service';
     const left = already ? { ok: true, message: 'already out for service' } : this.leaveForService(`shutdown: ${reason}`);
-    if (left.ok && !already && !this.#stopped) await new Promise((resolve) => setTimeout(resolve, shutdownDrainCycles * this.core.cfg.periodMs));
+    if (left.ok && !already && !this.#stopped) {
+      const until = this.#p.clock.nowMs() + shutdownDrainCycles * this.core.cfg.periodMs;
+      await new Promise<void>((resolve) => this.#p.scheduler.at(until, () => resolve()));
+    }
     this.stop();
     const wdt = this.#wdt;
     const watchdog = !wdt ? 'never armed' : (await wdt.close()) ? 'disarmed' : 'not disarmed: the board resets';
@@ -274,20 +305,17 @@ export class BoardController<S> {
     this.#p.log.append('shutdown', { reason, service: left.ok ? 'left the voting set' : `stayed: ${left.message}`, watchdog });
   }
 
-  #tick = (): void => {
-    if (this.#stopped) return;
+  /**
+   * One step of the whole board at local time `nowMs`: the hardware watchdog's countdown, the
+   * links (pings, up/down), the frames received since the last tick into the voter core, its
+   * effects out, supervision and the feed, the PSU/NIC polls, the LEDs. Returns the local time at
+   * which the board wants its next tick (the core's next phase deadline, at most tickMaxMs on).
+   * Nothing here reads a timer: the caller decides when the board runs (start() with the parts'
+   * scheduler, or a simulator stepping it under virtual time).
+   */
+  tick(nowMs: number): number {
     const p = this.#p;
-    let now = p.clock.nowMs();
-    // Woken late (the OS delayed this process): timers run before the poll phase, so the peers'
-    // frames that arrived meanwhile are not read yet. Yield once (setImmediate runs after the
-    // poll phase) so the core catches the missed cycles up from those votes.
-    if (this.#wakeAtMs > 0 && now - this.#wakeAtMs > lateDrainMs && !this.#drainedLate) {
-      this.#drainedLate = true;
-      setImmediate(this.#tick);
-      return;
-    }
-    this.#drainedLate = false;
-    now = p.clock.nowMs();
+    const now = nowMs;
     if (this.#wakeAtMs > 0) {
       const late = now - this.#wakeAtMs;
       const t = this.timing;
@@ -314,10 +342,8 @@ export class BoardController<S> {
       void this.#psu.poll();
     }
     this.#track();
-    const wake = Math.min(this.core.nextWakeMs(), now + tickMaxMs);
-    this.#wakeAtMs = Math.max(wake, p.clock.nowMs());
-    this.#timer = setTimeout(this.#tick, Math.max(0, wake - p.clock.nowMs()));
-  };
+    return Math.max(now, Math.min(this.core.nextWakeMs(), now + tickMaxMs));
+  }
 
   #apply(fx: Effect[]): void {
     const p = this.#p;
@@ -493,7 +519,7 @@ export class BoardController<S> {
       inject: (spec) => {
         switch (spec.kind) {
           case 'flip': this.flip(17); return { ok: true, message: 'flipped one bit of the workload state' };
-          case 'stall': setTimeout(() => this.stall(spec.forMs ?? 1000), 0); return { ok: true, message: `stalling the event loop for ${spec.forMs ?? 1000} ms` };
+          case 'stall': p.scheduler.at(clock.nowMs(), () => this.stall(spec.forMs ?? 1000)); return { ok: true, message: `stalling the event loop for ${spec.forMs ?? 1000} ms` };
           default: return p.injectExternal?.(spec) ?? { ok: false, message: `${spec.kind} cannot be injected from this board's console` };
         }
       },
@@ -506,7 +532,7 @@ export class BoardController<S> {
  * is handed the peripherals exists): a press hands the active role away, a hold takes the board
  * out for service or brings it back.
  */
-export function maintenanceButtonActions(log: EventLog, board: () => BoardController<unknown> | null): PeripheralCallbacks {
+export function maintenanceButtonActions(log: BoardLog, board: () => BoardController<unknown> | null): PeripheralCallbacks {
   return {
     onHandoverRequest: () => {
       const r = board()?.requestHandover();

@@ -18,19 +18,19 @@ import { openI2cBus } from '../adapters/real/i2c.ts';
 import { openSerialLink } from '../adapters/real/serial.ts';
 import { openDatagramLink, parseHostPort } from '../adapters/real/udp.ts';
 import { createHmacSha256 } from '../bus/auth-node.ts';
-import { FrameCodec, type FrameAuth } from '../bus/frame.ts';
-import { LinkSet, SerialTransport, UdpTransport, type Transport } from '../bus/linkset.ts';
+import type { FrameAuth } from '../bus/frame.ts';
 import { loadBoardConfig, loadHardwareDefs, type BoardConfig } from '../config/index.ts';
 import { EventLog } from '../eventlog/eventlog.ts';
 import { sysfsPinMapper } from '../hw/gpio-chips.ts';
-import { startPeripherals } from '../peripherals/peripherals.ts';
 import { monotonicClock } from '../ports/clock.ts';
+import { timerScheduler } from '../ports/scheduler.ts';
 import type { GpioLine } from '../ports/gpio.ts';
 import { createHwWatchdog, withSystemdNotify } from '../watchdog/drivers.ts';
 import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { tankWorkload } from '../workload/tank.ts';
-import { BoardController, maintenanceButtonActions } from './board.ts';
+import type { BoardController } from './board.ts';
 import { UdpPlantIo } from './plant-io.ts';
+import { openSerialPeers, wireBoard } from './wire-board.ts';
 
 export class RunError extends Error {
   constructor(
@@ -103,7 +103,6 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   if (!hw) throw new RunError(`hardware: no definition for ${config.hardware}; fix: add hw/boards/${config.hardware}.yaml`, 2);
   const boards = [...config.rig.peers].sort((a, b) => a.rank - b.rank).map((p) => p.id as string);
   const self = config.board;
-  const selfIdx = boards.indexOf(self);
   const clock = monotonicClock;
 
   mkdirSync(config.eventLog.dir, { recursive: true });
@@ -120,27 +119,10 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   }
   const toChip = sysfsPinMapper(hw);
 
-  // ---- links
-  const codec = new FrameCodec(auth);
+  // ---- links: every UART to a peer, and UDP on the bond
   const udp = await openDatagramLink({ host: config.links.udp.bind, port: config.links.udp.port });
-  const peers = [];
-  for (const peer of boards) {
-    if (peer === self) continue;
-    const pi = boards.indexOf(peer);
-    const transports: Transport[] = [];
-    for (const s of config.links.serial.filter((x) => x.peer === peer)) {
-      try {
-        transports.push(new SerialTransport({ peerId: pi + 1, link: await openSerialLink({ path: s.path, baudRate: s.baudRate }), name: `serial:${peer}` }));
-      } catch (e) {
-        log.append('link-error', { peer, medium: 'serial', path: s.path, error: (e as Error).message });
-      }
-    }
-    for (const u of config.links.udp.peers.filter((x) => x.id === peer)) {
-      transports.push(new UdpTransport({ peerId: pi + 1, link: udp, peerAddress: `${u.address}:${u.port ?? config.links.udp.port}`, name: `udp:${peer}` }));
-    }
-    peers.push({ id: pi + 1, transports });
-  }
-  const links = new LinkSet({ selfId: selfIdx + 1, epoch: boot, codec, peers, clock });
+  const serial = await openSerialPeers(config.links.serial.filter((x) => x.peer !== self), openSerialLink, log);
+  const udpPeers = config.links.udp.peers.filter((u) => u.id !== self).map((u) => ({ peer: u.id as string, address: `${u.address}:${u.port ?? config.links.udp.port}` }));
 
   // ---- reset lines of the peers (fencing), held released until the voter's majority says so
   const resetLines = new Map<string, GpioLine>();
@@ -164,27 +146,23 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   // Under ftc.service (Type=notify, WatchdogSec=) systemd is told READY=1 and WATCHDOG=1 as well.
   const boardWatchdog = withSystemdNotify(hwWatchdog);
 
-  // ---- console, peripherals, field I/O
+  // ---- console, field I/O, and the board itself
   const consoleLink = config.console.serialPath ? await openSerialLink({ path: config.console.serialPath }) : null;
-  let controller: BoardController<unknown> | null = null;
-  const peripherals = await startPeripherals({
-    chip, gpio: config.gpio, toChipPin: toChip,
-    callbacks: maintenanceButtonActions(log, () => controller),
-  });
   const plantIo = await openDatagramLink({ host: config.links.udp.bind, port: config.links.udp.port + 1 });
   const t0Ms = Math.ceil(clock.nowMs() / 1000) * 1000 + 1000;
-  controller = new BoardController({
+  const controller = await wireBoard({
     self, boards, boot, resetReason: boot === 1 ? 'power-on' : 'restart', rateHz: config.cycleHz, t0Ms,
     // Real boards boot at different times with unrelated clocks: listen, align, then snapshot or re-form.
     startAs: 'cold',
     voter: { policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
-    workload: tankWorkload, clock, links,
-    // The 2oo3 relay ladder: this board closes its relays while it backs a driver (not failing safe).
-    io: new UdpPlantIo(self, plantIo, plantAddr, (sel) => peripherals.setAllOutputSelect(sel !== null)),
-    log, gpio: chip, psuRails, nic: { bond: 'bond0' },
+    workload: tankWorkload, clock, scheduler: timerScheduler(clock), log, auth,
+    links: { serial, udp: { link: udp, peers: udpPeers } },
+    gpio: chip, psuRails, nic: { bond: 'bond0' },
     watchdog: { hw: boardWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },
     console: consoleLink ? { link: consoleLink, passwordHash: config.console.passwordHash ?? null, allowInject: config.console.allowInject } : null,
-    peripherals,
+    peripherals: { gpio: config.gpio, toChipPin: toChip },
+    // The 2oo3 relay ladder: this board closes its relays while it backs a driver (not failing safe).
+    io: (peripherals) => new UdpPlantIo(self, plantIo, plantAddr, (sel) => peripherals?.setAllOutputSelect(sel !== null)),
     pullResetLine: (target) => {
       const line = resetLines.get(target);
       if (!line) return void log.append('fence-error', { target, error: 'no reset line to that board in gpio.resetLines' });
@@ -193,7 +171,6 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
       setTimeout(() => line.write(0), 100);
     },
   });
-  await controller.start();
   stopOnSignals(controller, log);
   return controller;
 }

@@ -8,6 +8,7 @@ import { LinkSet, UdpTransport } from '../../src/bus/linkset.ts';
 import { MemoryNetwork } from '../../src/bus/testing.ts';
 import { EventLog } from '../../src/eventlog/eventlog.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import { timerScheduler } from '../../src/ports/scheduler.ts';
 import { BoardController } from '../../src/shell/board.ts';
 import { decodeMsg, JOIN_IN_SERVICE } from '../../src/voter/codec.ts';
 import { LinuxWatchdog } from '../../src/watchdog/dev-watchdog.ts';
@@ -36,7 +37,7 @@ function board(onSelect: (cycle: number, board: string | null) => void = () => {
   const gpio = new SimGpioChip({ clock, name: 'b1-gpio' });
   const controller = new BoardController({
     self: 'b1', boards: ['b1', 'b2', 'b3'], boot: 1, resetReason: 'power-on', rateHz: 100, t0Ms: clock.nowMs(),
-    voter: {}, workload: tankWorkload, clock, links: linkOf(1, 2),
+    voter: {}, workload: tankWorkload, clock, scheduler: timerScheduler(clock), links: linkOf(1, 2),
     io: { sensors: () => [0.5, 0], present: () => {}, select: onSelect },
     log, gpio,
     psuRails: [{ name: 'psu-a', powerGoodPin: 5, activeLow: true }, { name: 'psu-b', powerGoodPin: 6, activeLow: true }],
