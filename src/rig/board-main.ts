@@ -11,35 +11,24 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { openSerialLink } from '../adapters/real/serial.ts';
 import { openDatagramLink } from '../adapters/real/udp.ts';
+import { bondingText } from '../adapters/sim/bonding.ts';
 import { SimGpioChip } from '../adapters/sim/gpio.ts';
 import { createHmacSha256 } from '../bus/auth-node.ts';
 import { EventLog } from '../eventlog/eventlog.ts';
-import type { PeripheralsOptions } from '../peripherals/peripherals.ts';
 import type { Clock } from '../ports/clock.ts';
 import { timerScheduler } from '../ports/scheduler.ts';
 import type { DatagramLink } from '../ports/serial.ts';
-import { tickMaxMs } from '../shell/board.ts';
 import { UdpPlantIo } from '../shell/plant-io.ts';
 import { openSerialPeers, wireBoard } from '../shell/wire-board.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
+import { SIM_LINK_TIMING, SIM_WATCHDOG_FEED_PERIOD_MS, simPeripheralPins, simPins, simPsuRails } from './sim-board.ts';
 import { simVoterTiming } from './sim-timing.ts';
 import { SIM_BOARDS, boardIndex, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
 
 /** Status lines to the supervisor (dashboard), per second. */
 const statusPeriodMs = 200;
-/** Simulated pins: power-good inputs (active low, like open-drain PG outputs) and the j5 parts. */
-export const simPins = { pgoodA: 5, pgoodB: 6, roleLed: 10, faultLed: 11, alarm: 12, button: 13, select: { b1: 20, b2: 21, b3: 22 } } as const;
-
-/** The johnny-five parts of a simulated board: role and fault LEDs, a select relay per board, button, alarm. */
-export const simPeripheralPins: PeripheralsOptions['gpio'] = {
-  statusLeds: { role: { pin: simPins.roleLed, activeLow: false }, fault: { pin: simPins.faultLed, activeLow: false } },
-  outputSelect: SIM_BOARDS.map((b) => ({ name: `sel-${b}`, pin: simPins.select[b], activeLow: false })),
-  maintenanceButton: { pin: simPins.button, activeLow: false, holdMs: 3000, debounceMs: 20 },
-  alarm: { pin: simPins.alarm, activeLow: false },
-};
-
 const monoClock: Clock = { nowMs: monoMs };
 
 /** A DatagramLink that drops traffic to and from blocked peers: `cut:b1-b2/udp` and partitions. */
@@ -59,25 +48,6 @@ class BlockableDatagramLink implements DatagramLink {
     });
   }
   close() { return this.inner.close(); }
-}
-
-/** /proc/net/bonding/<bond> as the kernel writes it for an active-backup bond (for NicMonitor). */
-export function bondingText(slaves: Record<string, boolean>): string {
-  const names = Object.keys(slaves);
-  const active = names.find((n) => slaves[n]) ?? 'None';
-  return [
-    'Ethernet Channel Bonding Driver: v6.1.0-sim', '',
-    'Bonding Mode: fault-tolerance (active-backup)',
-    `Primary Slave: ${names[0]} (primary_reselect always)`,
-    `Currently Active Slave: ${active}`,
-    `MII Status: ${names.some((n) => slaves[n]) ? 'up' : 'down'}`,
-    'MII Polling Interval (ms): 100', 'Up Delay (ms): 0', 'Down Delay (ms): 0', 'Peer Notification Delay (ms): 0', '',
-    ...names.flatMap((n, i) => [
-      `Slave Interface: ${n}`, `MII Status: ${slaves[n] ? 'up' : 'down'}`, `Speed: ${slaves[n] ? '1000 Mbps' : 'Unknown'}`,
-      `Duplex: ${slaves[n] ? 'full' : 'Unknown'}`, `Link Failure Count: ${slaves[n] ? 0 : 1}`, `Permanent HW addr: dc:a6:32:00:00:0${i}`,
-      'Slave queue ID: 0', '',
-    ]),
-  ].join('\n');
 }
 
 /**
@@ -163,11 +133,11 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     self, boards: SIM_BOARDS, boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
     voter: simVoterTiming(1000 / cfg.rateHz), workload: tankWorkload, clock: monoClock, scheduler: timerScheduler(monoClock), log,
     auth: { mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() },
-    links: { serial, udp: { link: udp, peers: udpPeers }, downAfterMs: 300, pingIntervalMs: 100 },
+    links: { serial, udp: { link: udp, peers: udpPeers }, ...SIM_LINK_TIMING },
     gpio,
-    psuRails: [{ name: 'psu-a', powerGoodPin: simPins.pgoodA, activeLow: true }, { name: 'psu-b', powerGoodPin: simPins.pgoodB, activeLow: true }],
+    psuRails: simPsuRails,
     nic: { bond: 'bond0', root: nicRoot, source: 'proc' },
-    watchdog: { hw, timeoutMs: cfg.watchdogTimeoutMs, feedPeriodMs: Math.max(tickMaxMs * 2, cfg.watchdogTimeoutMs / 5) },
+    watchdog: { hw, timeoutMs: cfg.watchdogTimeoutMs, feedPeriodMs: SIM_WATCHDOG_FEED_PERIOD_MS },
     console: consoleLink ? { link: consoleLink, passwordHash: null, allowInject: true } : null,
     peripherals: { gpio: simPeripheralPins },
     // The simulator's select relays, one per board, driven through johnny-five.

@@ -21,6 +21,7 @@ import { runReference } from '../sim/plant.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { UsageError, type SimOptions } from './actions.ts';
 import { makeVoterConfig } from '../voter/config.ts';
+import { SIM_FENCE_GRACE_MS, SIM_RESTART_DELAY_MS, SIM_START_DELAY_MS, SIM_WATCHDOG_TIMEOUT_MS } from './sim-board.ts';
 import { simVoterTiming } from './sim-timing.ts';
 import { addGap, dashboardWanted, emptyGapHistogram, startDashboard, type DashboardFault, type DashboardState } from './dashboard.ts';
 import { formatFaultSpec, type FaultSpec } from './faultspec.ts';
@@ -29,14 +30,11 @@ import { summarize, parseTrace, type Summary } from './summary.ts';
 import { Supervisor } from './supervisor.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Cycle 0 starts this long after the last process of the rig said it was ready. */
-const startDelayMs = 500;
 /** Processes that are not ready by then: the run is abandoned with a clear message. */
 const readyTimeoutMs = 60_000;
-/** Simulated watchdog timeout: also how long a kill -9'd board stays dark before its WDT resets it. */
-const watchdogTimeoutMs = 1000;
-/** A fenced board gets this long to reset itself (its own watchdog) before its reset line is pulled. */
-const fenceGraceMs = 2 * watchdogTimeoutMs + 500;
+const startDelayMs = SIM_START_DELAY_MS;
+const watchdogTimeoutMs = SIM_WATCHDOG_TIMEOUT_MS;
+const fenceGraceMs = SIM_FENCE_GRACE_MS;
 /** Notable events printed after the dashboard closes. */
 const recapLinesMax = 60;
 /** Events kept for the summary and the dashboard. */
@@ -140,7 +138,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       env: { FTC_SIM: JSON.stringify(childCfg) },
     })),
     {
-      restartDelayMs: 200,
+      restartDelayMs: SIM_RESTART_DELAY_MS,
       exitOnSignal: true,
       onEvent: (name, ev) => {
         if (ev.kind === 'status') {

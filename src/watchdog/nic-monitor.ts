@@ -19,7 +19,20 @@ export interface NicMonitorOptions {
   root?: string;
   /** Which view to read; `auto` prefers /proc. Default `auto`. */
   source?: BondSource;
+  /**
+   * Reads a file under `root` (undefined when it does not exist). Default: the filesystem; the
+   * seeded simulator hands in the bond's files from memory.
+   */
+  files?: BondFiles;
 }
+
+/** How bonding files are read: the real filesystem, or the simulator's memory. */
+export interface BondFiles {
+  read(path: string): string | undefined;
+  exists(path: string): boolean;
+}
+
+const diskFiles: BondFiles = { read: readOptional, exists: existsSync };
 
 function readOptional(path: string): string | undefined {
   try {
@@ -35,7 +48,9 @@ function procPath(root: string, bond: string): string {
 }
 
 /** Reads and parses one bond. Throws BondingParseError (naming the file, cause and fix). */
-export function readBond(root: string, bond: string, source: BondSource = 'auto'): BondInfo {
+export function readBond(root: string, bond: string, source: BondSource = 'auto', files: BondFiles = diskFiles): BondInfo {
+  const readOptional = files.read;
+  const existsSync = files.exists;
   if (!/^[\w.:@-]{1,15}$/.test(bond)) throw new BondingParseError('nic.bond', undefined, `"${bond}" is not an interface name`);
   const proc = procPath(root, bond);
   if (source === 'proc' || (source === 'auto' && existsSync(proc))) {
@@ -90,7 +105,7 @@ export class NicMonitor {
   poll(): RedundancyChange<NicState> | undefined {
     let reading: BondInfo | Error;
     try {
-      reading = readBond(this.opts.root ?? '/', this.opts.bond, this.opts.source ?? 'auto');
+      reading = readBond(this.opts.root ?? '/', this.opts.bond, this.opts.source ?? 'auto', this.opts.files);
     } catch (e) {
       reading = e instanceof Error ? e : new Error(String(e));
     }

@@ -1,0 +1,282 @@
+/**
+ * The seeded simulator's referee: what the rig must do, checked from the outside.
+ *
+ * It knows the ground truth the boards do not: which board is faulty when (the fault plan, and
+ * every hold-up the machine injected beyond the protocol's bound), what each board presented to
+ * the output stage, and which outputs reached the plant. From the boards it reads only what a lab
+ * engineer reads: their event logs.
+ *
+ * A board is faulty from just before its fault starts until it is back in the voting set after the
+ * fault ends (plus a margin of `settleMs` for the counters to settle). While at most one board is
+ * faulty (the single-fault hypothesis):
+ *   S1 never two drivers in a cycle;
+ *   S2 no output reaches the plant without two boards having presented it;
+ *   S3 no wrong output: what reaches the plant equals what the healthy boards computed;
+ *   L1 no lost cycle;
+ *   L2 no healthy board is voted out, fenced, or steps down (no misdiagnosis);
+ *   L3 a board whose fault has ended is back in the voting set within `rejoinBoundMs`;
+ *   L4 a crashed or hung board is voted out within `detectBoundMs`;
+ *   L5 after a rig-wide outage every board is a member again within `reformBoundMs`.
+ * While two or more boards are faulty only S1 and S2 hold (and S3 against whichever healthy board
+ * is left): lost cycles are excused, and the rig must recover (L3/L5) once the faults end.
+ */
+import type { LogEvent } from '../eventlog/eventlog.ts';
+
+export interface JudgeOptions {
+  boards: readonly string[];
+  periodMs: number;
+  rejoinBoundMs: number;
+  detectBoundMs: number;
+  reformBoundMs: number;
+  /** After a faulty board is back in, it counts as faulty this much longer (counters decaying). */
+  settleMs: number;
+}
+
+export interface Violation {
+  tMs: number;
+  cycle: number;
+  /** S1 twoDrivers | S2 noMajority | S3 wrongOutput | healthyDisagree | L1 lostCycle | L2 misdiagnosis | L3 notReintegrated | L4 notDetected | L5 notReformed */
+  kind: string;
+  detail: string;
+}
+
+interface Window {
+  board: number;
+  fromMs: number;
+  /** When the fault itself ended (Infinity: not yet). */
+  toMs: number;
+  why: string;
+  /** First votedIn of this board seen after toMs. */
+  backInMs: number | null;
+  /** Must be voted out within detectBoundMs (crash, long hang). */
+  detect: boolean;
+  votedOutMs: number | null;
+}
+
+interface RigWindow {
+  fromMs: number;
+  toMs: number;
+  why: string;
+  reformedMs: number | null;
+}
+
+export interface CycleRecord {
+  cycle: number;
+  /** When the output stage closed it (true time). */
+  tMs: number;
+  /** Board index -> the board it selected (null: none). */
+  selects: ReadonlyMap<number, number | null>;
+  /** Board index -> outputs it presented (not safe outputs). */
+  presented: ReadonlyMap<number, readonly number[]>;
+}
+
+export interface JudgeReport {
+  violations: Violation[];
+  cyclesClosed: number;
+  lostCycles: number;
+  excusedLostCycles: number;
+  /** Longest run of cycles without an output outside excused spells. */
+  worstGapCycles: number;
+  /** Longest time between two outputs reaching the plant (ms), outside excused spells. */
+  worstGapMs: number;
+  rejoinMs: number[];
+  detectMs: number[];
+  reformMs: number[];
+  dualFaultMs: number;
+}
+
+const sameOutputs = (a: readonly number[] | undefined, b: readonly number[] | undefined): boolean => {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+};
+
+/** Violations kept per run: the first ones say what went wrong, the rest repeat it. */
+const violationsMax = 20;
+
+export class RigJudge {
+  readonly o: JudgeOptions;
+  readonly violations: Violation[] = [];
+  readonly #windows: Window[] = [];
+  readonly #rig: RigWindow[] = [];
+  #members: Set<number>[] = [];
+  #cycles = 0;
+  #lost = 0;
+  #excusedLost = 0;
+  #gapRun = 0;
+  #worstGap = 0;
+  #worstGapMs = 0;
+  #lastOutputMs: number | null = null;
+  #lastOutputExcused = false;
+  readonly #rejoin: number[] = [];
+  readonly #detect: number[] = [];
+  readonly #reform: number[] = [];
+
+  constructor(o: JudgeOptions) {
+    this.o = o;
+    this.#members = o.boards.map(() => new Set<number>());
+  }
+
+  #idx(name: unknown): number | null {
+    if (typeof name !== 'string') return null;
+    const i = this.o.boards.indexOf(name);
+    return i < 0 ? null : i;
+  }
+
+  violate(tMs: number, kind: string, detail: string): void {
+    if (this.violations.length < violationsMax) this.violations.push({ tMs, cycle: Math.floor(tMs / this.o.periodMs), kind, detail });
+  }
+
+  /** Board `board` is faulty from `fromMs` until endFault() (or `toMs` if known). Returns a handle. */
+  fault(board: number, fromMs: number, why: string, o: { toMs?: number; detect?: boolean } = {}): Window {
+    const w: Window = { board, fromMs, toMs: o.toMs ?? Infinity, why, backInMs: null, detect: o.detect ?? false, votedOutMs: null };
+    this.#windows.push(w);
+    return w;
+  }
+
+  endFault(w: Window, atMs: number): void {
+    if (w.toMs === Infinity) w.toMs = atMs;
+  }
+
+  /** Every board is affected (power cut, every process held): all excused until the rig re-forms. */
+  rigWide(fromMs: number, toMs: number, why: string): void {
+    this.#rig.push({ fromMs, toMs, why, reformedMs: null });
+  }
+
+  #windowEnd(w: Window): number {
+    if (w.toMs === Infinity) return Infinity;
+    if (w.backInMs !== null) return w.backInMs + this.o.settleMs;
+    return w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
+  }
+
+  isFaulty(board: number, tMs: number): boolean {
+    const slack = this.o.periodMs;
+    for (const w of this.#windows) if (w.board === board && tMs >= w.fromMs - slack && tMs <= this.#windowEnd(w)) return true;
+    return this.#inRigWide(tMs);
+  }
+
+  #inRigWide(tMs: number): boolean {
+    for (const r of this.#rig) {
+      const end = r.reformedMs !== null ? r.reformedMs + this.o.settleMs : r.toMs + this.o.reformBoundMs + this.o.settleMs;
+      if (tMs >= r.fromMs - this.o.periodMs && tMs <= end) return true;
+    }
+    return false;
+  }
+
+  faultyCount(tMs: number): number {
+    if (this.#inRigWide(tMs)) return this.o.boards.length;
+    let n = 0;
+    for (let b = 0; b < this.o.boards.length; b++) if (this.isFaulty(b, tMs)) n++;
+    return n;
+  }
+
+  /** An event from board `board`'s log, at true time `tMs`. */
+  onEvent(board: number, e: LogEvent, tMs: number): void {
+    const target = this.#idx(e.target);
+    const single = this.faultyCount(tMs) <= 1;
+    const healthy = (x: number) => !this.isFaulty(x, tMs);
+    switch (e.kind) {
+      case 'votedOut':
+        if (target === null) return;
+        for (const w of this.#windows) if (w.board === target && w.votedOutMs === null && tMs >= w.fromMs - this.o.periodMs) w.votedOutMs = tMs;
+        if (single && healthy(board) && healthy(target)) this.violate(tMs, 'misdiagnosis', `${this.o.boards[board]} voted out healthy ${this.o.boards[target]}`);
+        return;
+      case 'fence':
+        if (target !== null && single && healthy(target)) this.violate(tMs, 'misdiagnosis', `${this.o.boards[board]} fenced healthy ${this.o.boards[target]}`);
+        return;
+      case 'demoted':
+        if (single && healthy(board)) this.violate(tMs, 'misdiagnosis', `healthy ${this.o.boards[board]} stepped down (${String(e.detail)})`);
+        return;
+      case 'votedIn':
+        if (target === null) return;
+        for (const w of this.#windows) if (w.board === target && w.backInMs === null && tMs >= w.toMs) w.backInMs = tMs;
+        return;
+      case 'alarm':
+        if (e.code === 'failSafe' && single && healthy(board)) this.violate(tMs, 'failSafe', `${this.o.boards[board]} failed safe under a single fault: ${String(e.detail)}`);
+        return;
+    }
+  }
+
+  /** Board `board`'s view of the voting set (from its status), for the re-form check. */
+  noteMembers(board: number, members: readonly number[], tMs: number): void {
+    this.#members[board] = new Set(members);
+    for (const r of this.#rig) {
+      if (r.reformedMs !== null || tMs < r.toMs) continue;
+      if (this.#members.every((m) => m.size === this.o.boards.length)) r.reformedMs = tMs;
+    }
+  }
+
+  /** The output stage closed a cycle. Returns the accepted outputs (null: lost) and the driver. */
+  onCycle(c: CycleRecord): { driver: number | null; accepted: readonly number[] | null } {
+    this.#cycles++;
+    const { cycle, tMs } = c;
+    const count = new Map<number, number>();
+    for (const s of c.selects.values()) if (s !== null) count.set(s, (count.get(s) ?? 0) + 1);
+    const drivers = [...count].filter(([, n]) => n >= 2).map(([b]) => b).sort();
+    if (drivers.length > 1) this.violate(tMs, 'twoDrivers', `cycle ${cycle}: ${drivers.map((d) => this.o.boards[d]).join(' and ')} each selected by two boards`);
+    const driver = drivers.find((d) => c.presented.has(d)) ?? null;
+    const accepted = driver === null ? null : c.presented.get(driver)!;
+    const startMs = cycle * this.o.periodMs;
+    const faulty = Math.max(this.faultyCount(startMs), this.faultyCount(tMs));
+    const excused = faulty >= 2;
+    if (accepted) {
+      let behind = 0;
+      for (const o of c.presented.values()) if (sameOutputs(o, accepted)) behind++;
+      if (behind < 2) this.violate(tMs, 'noMajority', `cycle ${cycle}: outputs of ${this.o.boards[driver!]} reached the plant with ${behind} board(s) behind them`);
+      const healthyOut: (readonly number[])[] = [];
+      for (const [b, o] of c.presented) if (!this.isFaulty(b, startMs) && !this.isFaulty(b, tMs)) healthyOut.push(o);
+      if (healthyOut.length > 0) {
+        if (healthyOut.some((o) => !sameOutputs(o, healthyOut[0]))) this.violate(tMs, 'healthyDisagree', `cycle ${cycle}: healthy boards presented different outputs ${JSON.stringify(healthyOut)}`);
+        else if (!sameOutputs(accepted, healthyOut[0])) this.violate(tMs, 'wrongOutput', `cycle ${cycle}: ${JSON.stringify(accepted)} reached the plant, the healthy boards computed ${JSON.stringify(healthyOut[0])}`);
+      }
+      const last = this.#lastOutputMs;
+      if (last !== null && !this.#lastOutputExcused && !excused) this.#worstGapMs = Math.max(this.#worstGapMs, tMs - last);
+      this.#lastOutputMs = tMs;
+      this.#lastOutputExcused = false;
+      this.#gapRun = 0;
+    } else {
+      this.#lost++;
+      if (excused) {
+        this.#excusedLost++;
+        this.#lastOutputExcused = true;
+      } else {
+        this.#worstGap = Math.max(this.#worstGap, ++this.#gapRun);
+        this.violate(tMs, 'lostCycle', `cycle ${cycle}: no output reached the plant (selects ${JSON.stringify([...c.selects].map(([b, s]) => [this.o.boards[b], s === null ? null : this.o.boards[s]]))}, outputs from ${[...c.presented.keys()].map((b) => this.o.boards[b]).join(',') || 'nobody'})`);
+      }
+    }
+    return { driver, accepted };
+  }
+
+  /** The run is over at `endMs`: the liveness bounds of faults that had time to be repaired. */
+  finish(endMs: number): JudgeReport {
+    for (const w of this.#windows) {
+      if (w.detect && w.fromMs + this.o.detectBoundMs < endMs) {
+        if (w.votedOutMs === null || w.votedOutMs - w.fromMs > this.o.detectBoundMs) {
+          this.violate(w.fromMs + this.o.detectBoundMs, 'notDetected', `${this.o.boards[w.board]} (${w.why} at ${Math.round(w.fromMs)} ms) not voted out within ${this.o.detectBoundMs} ms`);
+        } else this.#detect.push(w.votedOutMs - w.fromMs);
+      }
+      if (w.toMs === Infinity) continue;
+      // A later window on the same board (a second fault) restarts its clock.
+      const next = this.#windows.find((x) => x !== w && x.board === w.board && x.fromMs >= w.fromMs && x.fromMs <= (w.backInMs ?? Infinity) && x.fromMs > w.toMs);
+      if (next) continue;
+      if (w.backInMs !== null) {
+        const ms = w.backInMs - w.toMs;
+        if (ms > this.o.rejoinBoundMs) this.violate(w.backInMs, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) back in the voting set only after ${Math.round(ms)} ms (bound ${this.o.rejoinBoundMs} ms)`);
+        this.#rejoin.push(ms);
+      } else if (w.toMs + this.o.rejoinBoundMs < endMs && w.votedOutMs !== null) {
+        this.violate(w.toMs + this.o.rejoinBoundMs, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) not back in the voting set within ${this.o.rejoinBoundMs} ms`);
+      }
+    }
+    for (const r of this.#rig) {
+      if (r.reformedMs !== null) this.#reform.push(r.reformedMs - r.toMs);
+      else if (r.toMs + this.o.reformBoundMs < endMs) this.violate(r.toMs + this.o.reformBoundMs, 'notReformed', `after ${r.why} (over at ${Math.round(r.toMs)} ms) the rig did not re-form within ${this.o.reformBoundMs} ms`);
+    }
+    let dual = 0;
+    for (let t = 0; t < endMs; t += this.o.periodMs) if (this.faultyCount(t) >= 2) dual += this.o.periodMs;
+    return {
+      violations: this.violations, cyclesClosed: this.#cycles, lostCycles: this.#lost, excusedLostCycles: this.#excusedLost,
+      worstGapCycles: this.#worstGap, worstGapMs: this.#worstGapMs, rejoinMs: this.#rejoin, detectMs: this.#detect, reformMs: this.#reform,
+      dualFaultMs: dual,
+    };
+  }
+}
