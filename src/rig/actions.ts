@@ -5,7 +5,10 @@
  */
 import type { Problem } from '../hw/doctor.ts';
 import type { FaultSpec } from './faultspec.ts';
+import { DEMO_DURATION_MS, DEMO_FAULTS } from './demo-script.ts';
 import { SIM_RATE_HZ_DEFAULT } from './sim-timing.ts';
+
+export { DEMO_DURATION_MS, DEMO_FAULTS };
 
 /** A bad option or input found after parsing (e.g. while reading a config): exit code 2. */
 export class UsageError extends Error {
@@ -119,19 +122,6 @@ async function readHardwareDefFile(path: string) {
   const shaped = !keys.includes('board') && !keys.includes('hardware') && (keys.includes('model') || keys.includes('uarts'));
   return { ...parsed, shaped };
 }
-
-/** The demo's script: one fault at a time, each repaired before the next (times from cycle 0). */
-// Each fault comes after the board hit before it is back in the voting set (a restarted board
-// takes ~4-5 s: process start, a second of listening, a snapshot, 10 clean cycles), so the rig
-// is never asked to survive two faults at once.
-export const DEMO_FAULTS = [
-  'kill:active@3s', // the active board crashes; the supervisor restarts it 1 s later and it rejoins
-  'hang:b2@9s+500ms', // SIGSTOP: voted out, its watchdog resets it, reintegrated
-  'flip:b3@16s', // one bit of workload state flips: outvoted the same cycle, rejoins from a snapshot
-  'cut:b1-b2/serial@20s+3s', // the serial cable is cut: UDP carries on
-  'psu:active:a@24s+4s', // the active board loses a PSU and hands its role away
-] as const;
-export const DEMO_DURATION_MS = 30_000;
 
 /** `ftc demo` (npm start): `ftc sim` with a scripted fault sequence, about 30 s. */
 export async function runDemo(options: DemoOptions): Promise<number> {

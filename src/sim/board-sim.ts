@@ -288,13 +288,15 @@ export class BoardSim {
   /** The board's process is gone (crash, watchdog reset, reset line); the supervisor restarts it after `restartInMs`. */
   #down(slot: Slot, why: string, restartInMs: number | null): void {
     const c = slot.controller;
+    const wasMember = slot.proc.state === 'up' && c?.core.role === 'member';
     slot.controller = null;
     slot.proc.kill();
     if (c) {
       c.stop();
       void c.peripherals?.close();
     }
-    slot.downWindow ??= this.judge.fault(slot.idx, this.tMs, why, { detect: true });
+    // Only a board that was voting must be voted out (one already out, or never in, cannot be).
+    slot.downWindow ??= this.judge.fault(slot.idx, this.tMs, why, { detect: wasMember });
     if (restartInMs !== null && !slot.bootPending) {
       slot.bootPending = true;
       const [lo, hi] = this.o.machine.startupMs;

@@ -1,38 +1,97 @@
-import { runSwarm, runSeed } from './swarm.ts';
-
 /**
- * npm run sim:swarm -- --seeds N [--from S] [--cycles C] [--verbose]
- * Prints one reproducing line per failing seed and `seeds: N, violations: V` last; exit 1 on any.
+ * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--verbose]
+ *
+ * --stack core (default): the voter cores alone over the simulator's own network model
+ *   (src/sim/sim.ts), 1,000 cycles a seed.
+ * --stack board: whole boards — the board shell, links, frame codec, watchdog gate, monitors,
+ *   peripherals — on simulated processes, cables and UDP (src/sim/board-sim.ts), at the rate of
+ *   `ftc sim` unless --rate-hz says otherwise.
+ * Prints one reproducing line per failing seed and `stack: S, seeds: N, violations: V` last;
+ * exit 1 on any violation, 2 on a bad option.
  */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
+import { runBoardSeed, runBoardSwarm } from './board-swarm.ts';
+import { runSeed, runSwarm } from './swarm.ts';
+
 const defaultCycles = 1000;
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) {
-    console.error(`--${name}: expected a non-negative integer, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
+function usage(message: string): never {
+  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--verbose]`);
+  process.exit(2);
+}
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      stack: { type: 'string', default: 'core' },
+      seeds: { type: 'string', default: '100' },
+      from: { type: 'string', default: '1' },
+      cycles: { type: 'string' },
+      'rate-hz': { type: 'string' },
+      events: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }));
+} catch (e) {
+  usage((e as Error).message);
+}
+
+function int(name: string, min: number): number {
+  const raw = values[name] as string;
+  const v = Number(raw);
+  if (!/^\d+$/.test(raw) || v < min) usage(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(raw)}`);
   return v;
 }
 
-const seeds = arg('seeds', 100);
-const from = arg('from', 1);
-const cycles = arg('cycles', defaultCycles);
-if (cycles < 300) { console.error(`--cycles: use at least 300 (got ${cycles}) so a fault, its repair and the rejoin fit`); process.exit(2); }
-const verbose = process.argv.includes('--verbose');
+const stack = values.stack as string;
+if (stack !== 'core' && stack !== 'board') usage(`--stack: use core or board, got ${JSON.stringify(stack)}`);
+const seeds = int('seeds', 0);
+const from = int('from', 0);
+const verbose = values.verbose === true;
 
-if (verbose && seeds === 1) {
-  const { plan, result } = runSeed(from, cycles);
-  console.log(JSON.stringify(plan));
-  for (const v of result.violations) console.log(`violation at cycle ${v.cycle}: ${v.kind}: ${v.detail}`);
+if (stack === 'core') {
+  if (values['rate-hz'] !== undefined || values.events !== undefined) usage('--rate-hz and --events are for --stack board');
+  const cycles = values.cycles === undefined ? defaultCycles : int('cycles', 300);
+  if (verbose && seeds === 1) {
+    const { plan, result } = runSeed(from, cycles);
+    console.log(JSON.stringify(plan));
+    for (const v of result.violations) console.log(`violation at cycle ${v.cycle}: ${v.kind}: ${v.detail}`);
+  }
+  const s = runSwarm(from, seeds, cycles, defaultCycles, () => performance.now());
+  for (const f of s.failed) console.log(`FAIL seed ${f.seed}: ${f.first}\n  reproduce: ${f.line}`);
+  console.log(
+    `${(s.seeds / (s.elapsedMs / 1000)).toFixed(1)} seeds/s (${cycles} cycles each); worst gap: ${s.worstGapSingle} cycles single-fault, ${s.worstGapDouble} double-fault; ` +
+    `worst detection ${s.worstDetect} cycles; worst rejoin ${s.worstRejoin} cycles after repair`,
+  );
+  console.log(`stack: core, seeds: ${s.seeds}, violations: ${s.violations}`);
+  process.exit(s.violations ? 1 : 0);
 }
-const s = runSwarm(from, seeds, cycles, defaultCycles, () => performance.now());
+
+if (values.cycles !== undefined) usage('--cycles is for --stack core (board seeds run their plan\'s duration)');
+const rateHz = values['rate-hz'] === undefined ? SIM_RATE_HZ_DEFAULT : int('rate-hz', 1);
+const eventsFile = values.events as string | undefined;
+if (eventsFile !== undefined && seeds !== 1) usage('--events writes one run\'s events: use it with --seeds 1');
+
+if (eventsFile !== undefined || (verbose && seeds === 1)) {
+  const { plan, result } = await runBoardSeed(from, rateHz, { keepEvents: true });
+  if (eventsFile) {
+    writeFileSync(eventsFile, result.events.map((e) => JSON.stringify({ tRunMs: Math.round(e.tMs * 1000) / 1000, ...e.event })).join('\n') + '\n');
+    console.log(`events of seed ${from}: ${eventsFile} (${result.events.length} events)`);
+  }
+  console.log(`seed ${from}: ${plan.kind} on a ${plan.machine.name} machine at ${rateHz} Hz, ${plan.cycles} cycles; faults: ${result.faults.join(', ') || 'none'}`);
+  for (const v of result.report.violations) console.log(`violation at ${Math.round(v.tMs)} ms (cycle ${v.cycle}): ${v.kind}: ${v.detail}`);
+}
+const s = await runBoardSwarm(from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, () => performance.now());
 for (const f of s.failed) console.log(`FAIL seed ${f.seed}: ${f.first}\n  reproduce: ${f.line}`);
 console.log(
-  `${(s.seeds / (s.elapsedMs / 1000)).toFixed(1)} seeds/s (${cycles} cycles each); worst gap: ${s.worstGapSingle} cycles single-fault, ${s.worstGapDouble} double-fault; ` +
-  `worst detection ${s.worstDetect} cycles; worst rejoin ${s.worstRejoin} cycles after repair`,
+  `${(s.seeds / (s.elapsedMs / 1000)).toFixed(2)} seeds/s at ${rateHz} Hz (${(s.simulatedMs / s.elapsedMs).toFixed(1)}x real time); ` +
+  `worst rejoin ${Math.round(s.rejoinMsMax)} ms (p99 ${Math.round(s.rejoinMsP99)} ms) from the first frame; worst detection ${Math.round(s.detectMsMax)} ms; ` +
+  `worst re-form ${Math.round(s.reformMsMax)} ms; worst gap ${Math.round(s.worstGapMs)} ms (${s.worstGapCycles} lost cycles in a row) outside excused spells`,
 );
-console.log(`seeds: ${s.seeds}, violations: ${s.violations}`);
+console.log(`stack: board, seeds: ${s.seeds}, violations: ${s.violations}`);
 process.exit(s.violations ? 1 : 0);

@@ -247,10 +247,17 @@ export class BoardCore<S> {
   /** Fault injection: flip one bit of the encoded workload state (index taken modulo its size). */
   flipStateBit(bitIndex: number): boolean {
     if (this.#state === null || this.#role === 'joining') return false;
-    const bytes = this.wl.encode(this.#state).slice();
-    const i = ((bitIndex % (bytes.length * 8)) + bytes.length * 8) % (bytes.length * 8);
-    bytes[i >> 3] = bytes[i >> 3]! ^ (1 << (i & 7));
-    this.#state = this.wl.decode(bytes);
+    const flip = (st: S): S => {
+      const bytes = this.wl.encode(st).slice();
+      const i = ((bitIndex % (bytes.length * 8)) + bytes.length * 8) % (bytes.length * 8);
+      bytes[i >> 3] = bytes[i >> 3]! ^ (1 << (i & 7));
+      return this.wl.decode(bytes);
+    };
+    this.#state = flip(this.#state);
+    // Between compute and count the state that carries on is the one just computed: corrupt it
+    // too, or the flip would be overwritten at the count and change nothing.
+    const r = this.#nextPhase === 2 ? this.#recs.get(this.#nextCycle) : undefined;
+    if (r?.mine) r.mine.nextState = flip(r.mine.nextState);
     return true;
   }
 

@@ -1,0 +1,88 @@
+/**
+ * The whole-board swarm: many seeds of src/sim/board-plan.ts, each run by src/sim/board-sim.ts,
+ * with the worst figures over all of them (rejoin, detection, re-form, failover gap).
+ */
+import { planBoardSeed, type BoardSeedPlan } from './board-plan.ts';
+import { describeBoardFault } from './board-faults.ts';
+import { runBoardSim, type BoardSimResult } from './board-sim.ts';
+import { SIM_BOARDS } from '../rig/sim-protocol.ts';
+
+export interface BoardSeedOutcome {
+  plan: BoardSeedPlan;
+  result: BoardSimResult;
+}
+
+export async function runBoardSeed(seed: number, rateHz: number, o: { keepEvents?: boolean } = {}): Promise<BoardSeedOutcome> {
+  const plan = planBoardSeed(seed, rateHz);
+  const result = await runBoardSim({ seed, rateHz, cycles: plan.cycles, faults: plan.faults, machine: plan.machine, keepEvents: o.keepEvents ?? false });
+  return { plan, result };
+}
+
+export function boardReproduceLine(seed: number, rateHz: number, defaultRateHz: number): string {
+  return `npm run sim:swarm -- --stack board --seeds 1 --from ${seed}${rateHz !== defaultRateHz ? ` --rate-hz ${rateHz}` : ''} --events seed-${seed}.jsonl`;
+}
+
+export interface BoardSwarmSummary {
+  seeds: number;
+  violations: number;
+  failed: { seed: number; line: string; first: string }[];
+  /** Over all seeds: worst and 99th percentile of rejoin (first frame to voted in), ms. */
+  rejoinMsMax: number;
+  rejoinMsP99: number;
+  detectMsMax: number;
+  reformMsMax: number;
+  /** Longest time between two outputs at the plant outside excused spells (ms), and in cycles. */
+  worstGapMs: number;
+  worstGapCycles: number;
+  excusedLostCycles: number;
+  simulatedMs: number;
+  elapsedMs: number;
+}
+
+function p99(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(0.99 * (s.length - 1)))]!;
+}
+
+export async function runBoardSwarm(
+  from: number,
+  seeds: number,
+  rateHz: number,
+  defaultRateHz: number,
+  nowMs: () => number,
+  onSeed: (o: BoardSeedOutcome) => void = () => {},
+): Promise<BoardSwarmSummary> {
+  const t0 = nowMs();
+  const rejoin: number[] = [];
+  const s: BoardSwarmSummary = {
+    seeds: 0, violations: 0, failed: [], rejoinMsMax: 0, rejoinMsP99: 0, detectMsMax: 0, reformMsMax: 0, worstGapMs: 0, worstGapCycles: 0,
+    excusedLostCycles: 0, simulatedMs: 0, elapsedMs: 0,
+  };
+  for (let seed = from; seed < from + seeds; seed++) {
+    const out = await runBoardSeed(seed, rateHz);
+    const r = out.result.report;
+    s.seeds++;
+    rejoin.push(...r.rejoinMs);
+    s.detectMsMax = Math.max(s.detectMsMax, ...r.detectMs, 0);
+    s.reformMsMax = Math.max(s.reformMsMax, ...r.reformMs, 0);
+    s.worstGapMs = Math.max(s.worstGapMs, r.worstGapMs);
+    s.worstGapCycles = Math.max(s.worstGapCycles, r.worstGapCycles);
+    s.excusedLostCycles += r.excusedLostCycles;
+    s.simulatedMs += out.result.simulatedMs;
+    if (r.violations.length) {
+      s.violations += r.violations.length;
+      const v = r.violations[0]!;
+      s.failed.push({
+        seed,
+        line: boardReproduceLine(seed, rateHz, defaultRateHz),
+        first: `${out.plan.kind} on a ${out.plan.machine.name} machine: ${Math.round(v.tMs)} ms (cycle ${v.cycle}) ${v.kind}: ${v.detail}; faults ${out.plan.faults.map((f) => describeBoardFault(f, SIM_BOARDS)).join(', ')}`,
+      });
+    }
+    onSeed(out);
+  }
+  s.rejoinMsMax = Math.max(0, ...rejoin);
+  s.rejoinMsP99 = p99(rejoin);
+  s.elapsedMs = nowMs() - t0;
+  return s;
+}
