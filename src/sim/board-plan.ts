@@ -31,9 +31,9 @@ export interface BoardSeedPlan {
 /** How long a plan runs (s) unless it is the demo's. */
 export const BOARD_SEED_DURATION_MS = 15_000;
 
-type Group = 'process' | 'machine' | 'link' | 'state' | 'sensor' | 'health';
+type Group = 'proc' | 'machine' | 'link' | 'state' | 'sensor' | 'health';
 const groups: ReadonlyArray<[Group, number, readonly BoardFaultKind[]]> = [
-  ['process', 0.3, ['crash', 'restart', 'hang', 'stall']],
+  ['proc', 0.3, ['crash', 'restart', 'hang', 'stall']],
   ['machine', 0.2, ['lateWake', 'gcPause', 'clockSlew', 'clockStep']],
   ['link', 0.3, ['serialCut', 'udpCut', 'partition', 'partitionIn', 'partitionOut', 'corrupt', 'loss', 'duplicate', 'reorder', 'delay']],
   ['state', 0.1, ['bitflip', 'lie']],

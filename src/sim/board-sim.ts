@@ -79,7 +79,7 @@ export interface BoardSimResult {
 }
 
 /** ms since the Unix epoch at true time 0: the `t` field of events (any fixed date will do). */
-const WALL_EPOCH_MS = Date.UTC(2026, 0, 1);
+const WALL_EPOCH_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 /** UDP addresses of the simulated boards. */
 const udpAddress = (i: number) => `10.77.0.${i + 1}:47100`;
 const plantLatency = UDP_QUIET;

@@ -11,7 +11,7 @@
  * - The UDP network delivers each datagram after a latency draw; faults per directed pair of
  *   addresses: cut, loss, duplication, reordering, extra delay.
  *
- * Delivery goes through the receiving board's SimProcess: a held (frozen, late) process reads
+ * Delivery goes through the receiving board's SimProcess: a held (frozen, late) proc reads
  * its bytes when it runs again, a dead one never.
  *
  * Limits: a direction's queued bytes (written, not yet on the wire) are bounded by the link's
@@ -61,7 +61,7 @@ class SerialEnd implements SerialLink {
   /** Deliveries stay in order unless a reorder fault says otherwise. */
   lastArrivalMs = 0;
   far!: SerialEnd;
-  process!: SimProcess;
+  proc!: SimProcess;
   readonly condition = cleanCondition();
 
   constructor(readonly cable: SimSerialCable, readonly path: string, txQueueBytesMax: number) {
@@ -71,7 +71,7 @@ class SerialEnd implements SerialLink {
     return this.#open;
   }
   write(data: Uint8Array): boolean {
-    if (!this.#open || !this.process.noteSend()) {
+    if (!this.#open || !this.proc.noteSend()) {
       this.stats.txDropped++;
       return false;
     }
@@ -86,12 +86,12 @@ class SerialEnd implements SerialLink {
   async close(): Promise<void> {
     this.#open = false;
   }
-  /** A new process opens this end (the board restarted): listeners of the old one are gone. */
-  reopen(process: SimProcess): void {
+  /** A new proc opens this end (the board restarted): listeners of the old one are gone. */
+  reopen(proc: SimProcess): void {
     this.#open = true;
     this.data.length = 0;
     this.#close.length = 0;
-    this.process = process;
+    this.proc = proc;
   }
 }
 
@@ -115,9 +115,9 @@ export class SimSerialCable {
   }
 
   /** Both ends, for the board processes that open them. */
-  attach(aProcess: SimProcess, bProcess: SimProcess): void {
-    this.a.process = aProcess;
-    this.b.process = bProcess;
+  attach(aProc: SimProcess, bProc: SimProcess): void {
+    this.a.proc = aProc;
+    this.b.proc = bProc;
   }
 
   send(from: SerialEnd, data: Uint8Array): boolean {
@@ -151,11 +151,11 @@ export class SimSerialCable {
       from.lastArrivalMs = Math.max(from.lastArrivalMs, at);
       const to = from.far;
       const copy = new Uint8Array(bytes);
-      const gen = to.process.generation;
+      const gen = to.proc.generation;
       this.world.at(at, () => {
-        if (to.process.generation !== gen || !to.isOpen) return;
-        to.process.deliver(() => {
-          if (to.process.generation !== gen) return;
+        if (to.proc.generation !== gen || !to.isOpen) return;
+        to.proc.deliver(() => {
+          if (to.proc.generation !== gen) return;
           to.stats.rxBytes += copy.length;
           for (const l of to.data) l(copy);
         });
@@ -188,9 +188,9 @@ export class SimUdpNetwork {
 
   constructor(readonly world: World, readonly rng: Prng, readonly latency: LatencyDistribution) {}
 
-  /** The socket bound at `address` for a board's process (re-binding after a restart replaces it). */
-  bind(address: string, process: SimProcess, datagramBytesMax = 1472): SimDatagramLink {
-    const link = new SimDatagramLink(this, address, process, datagramBytesMax);
+  /** The socket bound at `address` for a board's proc (re-binding after a restart replaces it). */
+  bind(address: string, proc: SimProcess, datagramBytesMax = 1472): SimDatagramLink {
+    const link = new SimDatagramLink(this, address, proc, datagramBytesMax);
     this.#sockets.set(address, link);
     return link;
   }
@@ -230,9 +230,9 @@ export class SimUdpNetwork {
           this.counters.noListener++;
           return;
         }
-        const gen = sock.process.generation;
-        sock.process.deliver(() => {
-          if (sock.process.generation !== gen || sock.closed) return;
+        const gen = sock.proc.generation;
+        sock.proc.deliver(() => {
+          if (sock.proc.generation !== gen || sock.closed) return;
           sock.stats.rxBytes += copy.length;
           for (const l of sock.listeners) l(copy, src);
         });
@@ -248,12 +248,12 @@ export class SimDatagramLink implements DatagramLink {
   constructor(
     readonly net: SimUdpNetwork,
     readonly localAddress: string,
-    readonly process: SimProcess,
+    readonly proc: SimProcess,
     readonly datagramBytesMax: number,
   ) {}
   send(data: Uint8Array, to: string): boolean {
     if (data.length > this.datagramBytesMax) throw new RangeError(`SimDatagramLink.send: ${data.length} bytes > datagramBytesMax ${this.datagramBytesMax}`);
-    if (this.closed || !this.process.noteSend()) {
+    if (this.closed || !this.proc.noteSend()) {
       this.stats.errors++;
       return false;
     }

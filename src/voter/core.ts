@@ -1,4 +1,5 @@
 import { agreeInputs } from './agree.ts';
+import { SkewFilter } from './clock-filter.ts';
 import { JOIN_IN_SERVICE, NO_CLAIM, NONE, OFFSET_UNKNOWN, type ChunkMsg, type JoinMsg, type Msg, type ReformMsg, type VoteMsg } from './codec.ts';
 import type { VoterConfig } from './config.ts';
 import { Fnv32, fnv1a32 } from './hash.ts';
@@ -130,7 +131,8 @@ export class BoardCore<S> {
   #recs = new Map<number, Rec<S>>();
   /** Latest measured offset of each peer's cycle start (ms), and each peer's measurement of ours. */
   #measured: number[];
-  #theirs: number[];
+  /** Each peer's cycle-start offset, from the least delayed of its recent Inputs. */
+  readonly #skew: SkewFilter;
   #joinSeen: number[];
   #snapshotFor = new Set<number>();
   #snapSent: number[];
@@ -172,7 +174,7 @@ export class BoardCore<S> {
     this.#snapSent = new Array<number>(n).fill(-Infinity);
     this.#sensorBad = new Array<boolean>(n).fill(false);
     this.#measured = new Array<number>(n).fill(NaN);
-    this.#theirs = new Array<number>(n).fill(NaN);
+    this.#skew = new SkewFilter(n);
     this.#peerJoin = new Array<PeerJoin | null>(n).fill(null);
     if (cfg.startAs === 'member') {
       this.#role = 'member';
@@ -407,9 +409,10 @@ export class BoardCore<S> {
         if (msg.t === 'input') {
           if (r.inputs.has(from)) return;
           r.inputs.set(from, msg.values);
-          this.#measured[from] = rxMs - this.cfg.msgDelayNominalMs - (this.#epochMs + msg.cycle * P);
+          const m = rxMs - this.cfg.msgDelayNominalMs - (this.#epochMs + msg.cycle * P);
+          this.#measured[from] = m;
           const o = msg.offsetsUs[this.self];
-          this.#theirs[from] = o === undefined || o === OFFSET_UNKNOWN ? NaN : o / 1000;
+          this.#skew.add(from, msg.cycle, m, o === undefined || o === OFFSET_UNKNOWN ? NaN : o / 1000);
         } else if (msg.t === 'vote') {
           if (!r.votes.has(from)) r.votes.set(from, msg);
         } else if (!r.proposals.has(from)) r.proposals.set(from, { select: msg.select, candMask: msg.candMask });
@@ -470,6 +473,7 @@ export class BoardCore<S> {
     // A sub-period correction keeps the cycle numbering: a re-form agreed on it still holds.
     if (!this.#aligned || Math.abs(epoch - this.#epochMs) >= P / 2) this.#reform = null;
     this.#epochMs = epoch;
+    this.#skew.clear();
     this.#aligned = true;
     // Run the cycle that just started if its start is within the late bound (a re-form may start on it).
     this.#nextCycle = rxMs - (epoch + cycleNow * P) <= this.cfg.lateMaxMs ? cycleNow : cycleNow + 1;
@@ -487,6 +491,7 @@ export class BoardCore<S> {
     const k = Math.floor((nowMs - epoch) / P);
     if (k < 1) epoch -= (1 - k) * P;
     this.#epochMs = epoch;
+    this.#skew.clear();
     this.#aligned = true;
     this.#gridRank = this.#rankIdx(this.self);
     this.#nextCycle = Math.floor((nowMs - epoch) / P) + 1;
@@ -671,39 +676,44 @@ export class BoardCore<S> {
 
   /**
    * Fault-tolerant resync: move this board's cycle start by a bounded step towards the median of
-   * {own offset 0, skews of member peers}, so one drifting board cannot drag the others. The skew
-   * to a peer is (our measurement of it - its measurement of us) / 2: the one-way delay cancels,
-   * so a wrong msgDelayNominalMs cannot make all boards creep together.
+   * {own offset 0, offsets of member peers}, so one drifting board cannot drag the others. Each
+   * peer's offset comes from the least delayed of its recent Inputs (SkewFilter): the one-way
+   * delay cancels (so a wrong msgDelayNominalMs cannot make all boards creep together), and a
+   * message that a late process sent or read late does not read as skew.
    */
   #resync(): void {
     const xs: number[] = this.#role === 'member' ? [0] : [];
     for (let b = 0; b < this.cfg.boards; b++) {
-      const m = this.#measured[b]!;
-      if (b === this.self || Number.isNaN(m)) continue;
+      if (b === this.self) continue;
       if (!(this.#members & bit(b)) && this.#role !== 'joining' && this.#role !== 'service') continue;
-      const th = this.#theirs[b]!;
-      xs.push(Number.isNaN(th) ? m : (m - th) / 2);
+      const off = this.#skew.offset(b, this.#nextCycle);
+      if (!Number.isNaN(off)) xs.push(off);
     }
     this.#measured.fill(NaN);
-    this.#theirs.fill(NaN);
     if (xs.length === 0) return;
     xs.sort((a, b) => a - b);
     const n = xs.length;
     const med = n % 2 ? xs[(n - 1) / 2]! : (xs[n / 2 - 1]! + xs[n / 2]!) / 2;
     const out = Math.abs(med) > this.cfg.clockSkewMaxMs;
     this.#skewOutCycles = out ? this.#skewOutCycles + 1 : 0;
-    // A board that is not voting may jump to the members' cycle grid at once (a member only
-    // slews: a jump would move its deadlines under the others' feet). An observer jumps, and
-    // starts its clean cycles over, only when the offset persists: one input that a peer's
-    // process sent late (woken 10-20 ms late on a loaded machine) reads as skew for one cycle.
+    // A board that is not voting may jump to the members' cycle grid (a member only slews: a
+    // jump would move its deadlines under the others' feet). An observer jumps only when the
+    // offset persists, and keeps its state and its place: a jump of less than half a period keeps
+    // the cycle numbering. Only a bigger one (it lost the grid) sends it back to a snapshot.
     if (this.#role !== 'member' && out && (this.#role !== 'observer' || this.#skewOutCycles >= observerSkewCyclesMax)) {
-      if (this.#role === 'observer') this.#demote('clockSkew', this.#nextCycle);
-      this.#epochMs += med;
+      if (this.#role === 'observer' && Math.abs(med) >= this.cfg.periodMs / 2) this.#demote('clockSkew', this.#nextCycle);
+      this.#moveEpoch(med);
       this.#skewOutCycles = 0;
       return;
     }
     const lim = this.cfg.syncSlewMaxMsPerCycle;
-    this.#epochMs += Math.max(-lim, Math.min(lim, med * this.cfg.syncGain));
+    this.#moveEpoch(Math.max(-lim, Math.min(lim, med * this.cfg.syncGain)));
+  }
+
+  /** This board's cycle start moves later by deltaMs (the filter's offsets follow). */
+  #moveEpoch(deltaMs: number): void {
+    this.#epochMs += deltaMs;
+    this.#skew.shift(deltaMs);
   }
 
   #digest(agreed: readonly number[], outputs: readonly number[], next: S): number {

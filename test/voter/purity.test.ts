@@ -18,7 +18,8 @@ const forbidden: [RegExp, string][] = [
   [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\b/, 'timers'],
   [/\bprocess\s*\./, 'process'],
   [/\bperformance\b/, 'performance (a clock)'],
-  [/\b(crypto|globalThis|fetch|console)\b/, 'ambient I/O or globals'],
+  [/\b(crypto|globalThis|fetch)\b/, 'ambient I/O or globals'],
+  [/\bconsole\s*\./, 'console output'],
 ];
 
 function sources(): string[] {
