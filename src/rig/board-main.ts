@@ -19,7 +19,9 @@ import type { Clock } from '../ports/clock.ts';
 import { timerScheduler } from '../ports/scheduler.ts';
 import type { DatagramLink } from '../ports/serial.ts';
 import { UdpPlantIo } from '../shell/plant-io.ts';
+import { boardExercise, warmUp, warmUpTiming } from '../shell/warm-up.ts';
 import { openSerialPeers, wireBoard } from '../shell/wire-board.ts';
+import { FrameCodec } from '../bus/frame.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
@@ -115,6 +117,15 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     },
   });
 
+  // ---- warm up (JIT, lazy loading, start-up garbage) until this process keeps its deadlines
+  const voter = simVoterTiming(1000 / cfg.rateHz);
+  const auth = { mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() } as const;
+  const warm = await warmUp({
+    clock: monoClock, scheduler: timerScheduler(monoClock), ...warmUpTiming(voter.periodMs!, voter.lateMaxMs!),
+    exercise: boardExercise(new FrameCodec(auth), tankWorkload),
+  });
+  log.append('warm-up', { warm: warm.warm, tookMs: Math.round(warm.tookMs), wakes: warm.wakes, lateMaxMs: Math.round(warm.lateMaxMs * 10) / 10 });
+
   // ---- wait for the rig's time base, then run
   emitEvent({ kind: 'ready', board: self });
   const t0Ms = await started;
@@ -131,8 +142,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   }
   const controller = await wireBoard({
     self, boards: SIM_BOARDS, boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
-    voter: simVoterTiming(1000 / cfg.rateHz), workload: tankWorkload, clock: monoClock, scheduler: timerScheduler(monoClock), log,
-    auth: { mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() },
+    voter, workload: tankWorkload, clock: monoClock, scheduler: timerScheduler(monoClock), log, auth,
     links: { serial, udp: { link: udp, peers: udpPeers }, ...SIM_LINK_TIMING },
     gpio,
     psuRails: simPsuRails,

@@ -19,6 +19,24 @@ export const SIM_RATE_HZ_DEFAULT = 5;
  * to slip): this is why the simulator defaults to 10 Hz rather than the 100 Hz a board can do
  * with a dedicated core (`npm run bench` measures the highest rate that keeps deadlines here).
  */
+/**
+ * A repaired board proves itself for this long (its digest matching the members' every cycle, its
+ * votes on time) before it votes again: long enough to show its state and its timing are right,
+ * short enough that it is back well before the next fault.
+ */
+export const CLEAN_MS_TO_REJOIN = 300;
+/** Clock drift between boards that the resync follows (beyond it, a board is off its grid: a fault). */
+export const DRIFT_TRACKED_PPM = 2000;
+/** How often a board out of the voting set asks again for a snapshot. */
+export const JOIN_RETRY_MS = 200;
+/** ... and for at least this many cycles, however slow the rate. */
+export const CLEAN_CYCLES_TO_REJOIN_MIN = 3;
+
+/** The clean cycles a rejoining board needs at a period: CLEAN_MS_TO_REJOIN in cycles, at least CLEAN_CYCLES_TO_REJOIN_MIN. */
+export function cleanCyclesFor(periodMs: number): number {
+  return Math.max(CLEAN_CYCLES_TO_REJOIN_MIN, Math.ceil(CLEAN_MS_TO_REJOIN / periodMs));
+}
+
 export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
   const phaseMs = periodMs * 0.25; // the shortest phase (commit - vote) with the fractions below
   const msgDelayMaxMs = Math.min(Math.max(3, periodMs * 0.08), phaseMs * 0.55);
@@ -33,6 +51,8 @@ export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
     msgDelayMaxMs,
     msgDelayNominalMs: 0.4,
     clockSkewMaxMs,
+    // Track clocks that drift apart by up to 2,000 ppm at any rate (the default's figure at 100 Hz).
+    syncSlewMaxMsPerCycle: periodMs * DRIFT_TRACKED_PPM * 1e-6,
     // A phase run later than this missed its sync point: the board sends nothing stale and
     // computes that cycle from its peers' votes. When the OS delays every board process at once
     // (15-90 ms seen with both cores busy) only the cycles nobody computed are lost; beyond
@@ -43,8 +63,9 @@ export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
     // Total loss: re-form after about 1 s without a live voting set.
     reformQuietCycles: Math.max(11, Math.round(1000 / periodMs)),
     listenCycles: Math.max(1, Math.round(1000 / periodMs)),
-    // 10 clean cycles (or a second's worth at higher rates) before a repaired board votes again:
-    // long enough to prove it, short enough that it is back before the next fault.
-    cleanCyclesToRejoin: Math.max(10, Math.round(1000 / periodMs)),
+    cleanCyclesToRejoin: cleanCyclesFor(periodMs),
+    // A board out of the voting set asks for a snapshot again this often (and members resend one
+    // no sooner): after a partition heals it is heard within 200 ms, at any rate.
+    joinRetryCycles: Math.max(2, Math.ceil(JOIN_RETRY_MS / periodMs)),
   };
 }

@@ -23,6 +23,9 @@ import type { BoardController, ProcessIo } from '../shell/board.ts';
 import { wireBoard } from '../shell/wire-board.ts';
 import type { VoterConfig } from '../voter/config.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
+import { boardExercise, startWarmUp, warmUpTiming } from '../shell/warm-up.ts';
+import { FrameCodec, type FrameAuth } from '../bus/frame.ts';
+import type { SerialLink } from '../ports/serial.ts';
 import { tankWorkload, type TankState } from '../workload/tank.ts';
 import { describeBoardFault, type BoardFault } from './board-faults.ts';
 import { RigJudge, type JudgeReport } from './judge.ts';
@@ -126,6 +129,9 @@ export class BoardSim {
   readonly #net: SimUdpNetwork;
   readonly #udp = new Map<number, SimDatagramLink>();
   #t0 = 0;
+  #t0Known = false;
+  /** Boards ready before the rig's t0 was decided (first boot). */
+  #waiting: Array<() => void> = [];
   #pending: Promise<void>[] = [];
   #pendingOut = new Map<number, { sel: Map<number, number | null>; out: Map<number, readonly number[]> }>();
   #nextClose = 0;
@@ -251,14 +257,45 @@ export class BoardSim {
       const c = this.#cable(slot.idx, j);
       return { peer, link: slot.idx < j ? c.a : c.b };
     });
+    const auth = { mode: 'hmac', key: this.#key, mac: createHmacSha256() } as const;
+    // Warm up first (as board-main does before it says it is ready), then wire the board: at once
+    // after a restart (the rig's t0 is known), or once all three are ready at the rig's first boot.
+    startWarmUp({
+      clock, scheduler: proc.scheduler(), ...warmUpTiming(this.periodMs, this.voter.lateMaxMs ?? this.periodMs / 5),
+      exercise: boardExercise(new FrameCodec(auth), tankWorkload),
+    }, (warm) => {
+      if (proc.generation !== gen) return;
+      log.append('warm-up', { warm: warm.warm, tookMs: Math.round(warm.tookMs), wakes: warm.wakes });
+      this.#ready(slot, () => this.#wire(slot, { reason, gen, log, gpio, udp, wdt, serial, peers, auth }));
+    });
+  }
+
+  /** The board said it is ready: wire it now if the rig's t0 is known, else when the last board is ready. */
+  #ready(slot: Slot, wire: () => void): void {
+    if (this.#t0Known) return wire();
+    this.#waiting.push(wire);
+    if (this.#waiting.length < this.slots.length) return;
+    this.#t0 = this.world.nowMs + SIM_START_DELAY_MS;
+    this.#t0Known = true;
+    this.#onT0();
+    for (const w of this.#waiting.splice(0)) w();
+    void slot;
+  }
+
+  #wire(slot: Slot, p: {
+    reason: string; gen: number; log: MemoryEventLog; gpio: SimGpioChip; udp: SimDatagramLink; wdt: SimWatchdog;
+    serial: Array<{ peer: string; link: SerialLink }>; peers: string[]; auth: FrameAuth;
+  }): void {
+    const { reason, gen, log, gpio, udp, wdt, serial, peers, auth } = p;
+    const proc = slot.proc;
+    const clock = proc.clock;
     const startAs = slot.cold ? 'cold' : slot.boot === 1 ? 'member' : 'joining';
     slot.cold = false;
     const promise = wireBoard<TankState>({
       self: slot.name, boards: SIM_BOARDS, boot: slot.boot, resetReason: reason, rateHz: this.o.rateHz,
       t0Ms: clock.localOf(this.#t0), startAs, voter: this.voter, workload: tankWorkload,
-      clock, scheduler: proc.scheduler(), log,
-      auth: { mode: 'hmac', key: this.#key, mac: createHmacSha256() },
-      links: { serial, udp: { link: udp, peers: peers.map((peer) => ({ peer, address: udpAddress(SIM_BOARDS.indexOf(peer)) })) }, ...SIM_LINK_TIMING },
+      clock, scheduler: proc.scheduler(), log, auth,
+      links: { serial, udp: { link: udp, peers: peers.map((peer) => ({ peer, address: udpAddress((SIM_BOARDS as readonly string[]).indexOf(peer)) })) }, ...SIM_LINK_TIMING },
       gpio, psuRails: simPsuRails,
       nic: {
         bond: 'bond0', root: '/sim', source: 'proc',
@@ -283,12 +320,16 @@ export class BoardSim {
       slot.controller = c;
     });
     this.#pending.push(promise);
+    this.world.interrupt();
   }
 
   /** The board's process is gone (crash, watchdog reset, reset line); the supervisor restarts it after `restartInMs`. */
   #down(slot: Slot, why: string, restartInMs: number | null): void {
     const c = slot.controller;
-    const wasMember = slot.proc.state === 'up' && c?.core.role === 'member';
+    // Must it be voted out? Only if the others still count it in (a frozen board may think it is a
+    // member long after its peers voted it out).
+    const wasMember = slot.proc.state === 'up' && why !== 'power cut' && this.slots.some((o) => o !== slot && o.proc.state === 'up'
+      && o.controller?.core.role === 'member' && o.controller.core.snapshot().members.includes(slot.idx));
     slot.controller = null;
     slot.proc.kill();
     if (c) {
@@ -374,20 +415,25 @@ export class BoardSim {
     const k = this.#nextClose++;
     const p = this.#pendingOut.get(k) ?? { sel: new Map(), out: new Map() };
     this.#pendingOut.delete(k);
-    if (k < this.o.cycles) {
-      const { accepted } = this.judge.onCycle({ cycle: k, tMs: this.tMs, selects: p.sel, presented: p.out });
-      this.plant.step(accepted);
-    } else this.plant.step(null);
     for (const s of this.slots) {
       const c = s.controller;
       if (c && s.proc.state === 'up' && c.core.role === 'member') this.judge.noteMembers(s.idx, c.core.snapshot().members, this.tMs);
       else this.judge.noteMembers(s.idx, [], this.tMs);
     }
+    if (k < this.o.cycles) {
+      const { accepted } = this.judge.onCycle({ cycle: k, tMs: this.tMs, selects: p.sel, presented: p.out });
+      this.plant.step(accepted);
+    } else this.plant.step(null);
+  }
+
+  /** True time by which the output stage gives up on cycle k. */
+  #closeAt(k: number): number {
+    return this.#t0 + (k + closeFrac) * this.periodMs;
   }
 
   #closeOverdue = (): void => {
-    while (this.tMs >= (this.#nextClose + closeFrac) * this.periodMs) this.#close();
-    if (this.#nextClose < this.o.cycles + 2) this.world.at(this.#t0 + (this.#nextClose + closeFrac) * this.periodMs, this.#closeOverdue);
+    while (this.world.nowMs >= this.#closeAt(this.#nextClose)) this.#close();
+    if (this.#nextClose < this.o.cycles + 2) this.world.at(this.#closeAt(this.#nextClose), this.#closeOverdue);
   };
 
   // ------------------------------------------------------------------ faults
@@ -448,15 +494,17 @@ export class BoardSim {
       case 'clockSlew': {
         if (!slot) return;
         const ppm = f.ppm ?? 0;
-        // Drift the resync tracks (syncSlewMaxMsPerCycle / periodMs, 2,000 ppm) is no fault.
-        if (Math.abs(ppm) > 1500) windowFor(`clock ${Math.round(ppm)} ppm`);
+        // Drift the resync tracks (syncSlewMaxMsPerCycle / periodMs) is no fault.
+        const trackedPpm = ((this.voter.syncSlewMaxMsPerCycle ?? 0) / this.periodMs) * 1e6;
+        if (Math.abs(ppm) > trackedPpm) windowFor(`clock ${Math.round(ppm)} ppm`);
         slot.proc.clock.setDriftPpm(ppm);
         later(() => slot.proc.clock.setDriftPpm(0));
         return;
       }
       case 'clockStep':
         if (!slot) return;
-        if ((f.stepMs ?? 0) > this.bounds.lateFaultMs) {
+        // A step beyond the skew the protocol assumes between boards puts this one off the grid.
+        if ((f.stepMs ?? 0) > (this.voter.clockSkewMaxMs ?? 0.5)) {
           const w = this.judge.fault(board, t, `clock step +${Math.round(f.stepMs ?? 0)} ms`);
           this.judge.endFault(w, t);
         }
@@ -559,25 +607,21 @@ export class BoardSim {
   // ------------------------------------------------------------------ run
 
   async run(): Promise<BoardSimResult> {
-    // Boot: every process starts at true time 0 and is ready after its start-up time; cycle 0
-    // starts SIM_START_DELAY_MS after the last one is ready, as `ftc sim`'s supervisor does.
+    // Boot: every process starts at true time 0, warms up and says it is ready after its start-up
+    // time; cycle 0 starts SIM_START_DELAY_MS after the last one is ready, as `ftc sim`'s
+    // supervisor does (#ready, #onT0).
     const [lo, hi] = this.o.machine.startupMs;
-    const ready = this.slots.map(() => this.rng.range(lo, hi));
-    this.#t0 = Math.max(...ready) + SIM_START_DELAY_MS;
-    this.slots.forEach((s, i) => this.world.at(ready[i]!, () => this.#boot(s, 'power-on')));
-    this.world.at(this.#t0 + closeFrac * this.periodMs, this.#closeOverdue);
-    const faults = [...this.o.faults].sort((a, b) => a.atMs - b.atMs);
-    for (const f of faults) this.world.at(this.#t0 + f.atMs, () => this.#apply(f));
-    const endTrue = this.#t0 + (this.o.cycles + closeFrac + 0.01) * this.periodMs;
+    this.slots.forEach((s) => this.world.at(this.rng.range(lo, hi), () => this.#boot(s, 'power-on')));
+    const endTrue = () => (this.#t0Known ? this.#t0 + (this.o.cycles + closeFrac + 0.01) * this.periodMs : Infinity);
     // Run until each boot's async wiring is done before letting time move on.
     for (;;) {
-      const more = this.#runSlice(endTrue);
+      const more = this.#runSlice(endTrue());
       while (this.#pending.length) {
         const p = this.#pending;
         this.#pending = [];
         await Promise.all(p);
       }
-      if (!more || this.world.nowMs >= endTrue) break;
+      if (!more || this.world.nowMs >= endTrue()) break;
     }
     for (const s of this.slots) {
       s.controller?.stop();
@@ -591,14 +635,20 @@ export class BoardSim {
     };
   }
 
-  /** Runs the world until a boot needs awaiting, or to the end. */
+  /** Runs the world until a boot needs awaiting (world.interrupt), or to the end. */
   #runSlice(endTrue: number): boolean {
     for (;;) {
-      const before = this.#pending.length;
-      const next = Math.min(endTrue, this.world.nowMs + this.periodMs);
+      const next = Math.min(endTrue, this.world.nowMs + 1000);
       const more = this.world.runUntil(next);
-      if (this.#pending.length > before || !more || this.world.nowMs >= endTrue) return more;
+      if (this.#pending.length > 0 || !more || this.world.nowMs >= endTrue) return more;
     }
+  }
+
+  /** The rig's t0 is decided: the output stage and the fault plan start counting from it. */
+  #onT0(): void {
+    this.world.at(this.#closeAt(0), this.#closeOverdue);
+    const faults = [...this.o.faults].sort((a, b) => a.atMs - b.atMs);
+    for (const f of faults) this.world.at(this.#t0 + f.atMs, () => this.#apply(f));
   }
 
   /** The console's view of a live board agrees with its core (the backend runs unchanged in the simulation). */

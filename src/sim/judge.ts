@@ -111,6 +111,7 @@ export class RigJudge {
   readonly #rejoin: number[] = [];
   readonly #detect: number[] = [];
   readonly #reform: number[] = [];
+  #allInSinceMs: number | null = null;
 
   constructor(o: JudgeOptions) {
     this.o = o;
@@ -147,6 +148,11 @@ export class RigJudge {
     if (w.toMs === Infinity) return Infinity;
     if (w.backInMs !== null) return w.backInMs + this.o.settleMs;
     return w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
+  }
+
+  /** Do two windows overlap (each from its start to the end of its settling)? */
+  #overlap(a: Window, b: Window): boolean {
+    return a.fromMs <= this.#windowEnd(b) && b.fromMs <= this.#windowEnd(a);
   }
 
   isFaulty(board: number, tMs: number): boolean {
@@ -200,9 +206,21 @@ export class RigJudge {
   /** Board `board`'s view of the voting set (from its status), for the re-form check. */
   noteMembers(board: number, members: readonly number[], tMs: number): void {
     this.#members[board] = new Set(members);
+  }
+
+  /**
+   * After a rig-wide outage the rig has re-formed once every board has been a member, and every
+   * cycle driven, for settleMs without a break (boards that were members when the outage ended
+   * may still be on their way down).
+   */
+  #checkReformed(tMs: number, driven: boolean): void {
+    const allIn = driven && this.#members.every((m) => m.size === this.o.boards.length);
+    if (!allIn) this.#allInSinceMs = null;
+    else this.#allInSinceMs ??= tMs;
     for (const r of this.#rig) {
-      if (r.reformedMs !== null || tMs < r.toMs) continue;
-      if (this.#members.every((m) => m.size === this.o.boards.length)) r.reformedMs = tMs;
+      if (r.reformedMs !== null || tMs < r.toMs || this.#allInSinceMs === null) continue;
+      const since = Math.max(this.#allInSinceMs, r.toMs);
+      if (tMs - since >= this.o.settleMs) r.reformedMs = since;
     }
   }
 
@@ -244,27 +262,32 @@ export class RigJudge {
         this.violate(tMs, 'lostCycle', `cycle ${cycle}: no output reached the plant (selects ${JSON.stringify([...c.selects].map(([b, s]) => [this.o.boards[b], s === null ? null : this.o.boards[s]]))}, outputs from ${[...c.presented.keys()].map((b) => this.o.boards[b]).join(',') || 'nobody'})`);
       }
     }
+    this.#checkReformed(tMs, accepted !== null);
     return { driver, accepted };
   }
 
   /** The run is over at `endMs`: the liveness bounds of faults that had time to be repaired. */
   finish(endMs: number): JudgeReport {
     for (const w of this.#windows) {
-      if (w.detect && w.fromMs + this.o.detectBoundMs < endMs) {
+      // Inside a rig-wide outage, or with another board faulty too, single boards are neither
+      // detected nor reintegrated on their own: the rig as a whole must recover (L5, and L3 below).
+      const alone = !this.#inRigWide(w.fromMs) && this.#windows.every((x) => x.board === w.board || !this.#overlap(w, x));
+      if (w.detect && alone && w.fromMs + this.o.detectBoundMs < endMs) {
         if (w.votedOutMs === null || w.votedOutMs - w.fromMs > this.o.detectBoundMs) {
           this.violate(w.fromMs + this.o.detectBoundMs, 'notDetected', `${this.o.boards[w.board]} (${w.why} at ${Math.round(w.fromMs)} ms) not voted out within ${this.o.detectBoundMs} ms`);
         } else this.#detect.push(w.votedOutMs - w.fromMs);
       }
       if (w.toMs === Infinity) continue;
       // A later window on the same board (a second fault) restarts its clock.
-      const next = this.#windows.find((x) => x !== w && x.board === w.board && x.fromMs >= w.fromMs && x.fromMs <= (w.backInMs ?? Infinity) && x.fromMs > w.toMs);
+      const next = this.#windows.find((x) => x !== w && x.board === w.board && x.fromMs >= w.fromMs && x.fromMs <= (w.backInMs ?? Infinity));
       if (next) continue;
+      const bound = alone ? this.o.rejoinBoundMs : this.o.reformBoundMs;
       if (w.backInMs !== null) {
         const ms = w.backInMs - w.toMs;
-        if (ms > this.o.rejoinBoundMs) this.violate(w.backInMs, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) back in the voting set only after ${Math.round(ms)} ms (bound ${this.o.rejoinBoundMs} ms)`);
-        this.#rejoin.push(ms);
-      } else if (w.toMs + this.o.rejoinBoundMs < endMs && w.votedOutMs !== null) {
-        this.violate(w.toMs + this.o.rejoinBoundMs, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) not back in the voting set within ${this.o.rejoinBoundMs} ms`);
+        if (ms > bound) this.violate(w.backInMs, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) back in the voting set only after ${Math.round(ms)} ms (bound ${bound} ms)`);
+        if (alone) this.#rejoin.push(ms);
+      } else if (w.toMs + bound < endMs && w.votedOutMs !== null) {
+        this.violate(w.toMs + bound, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) not back in the voting set within ${bound} ms`);
       }
     }
     for (const r of this.#rig) {

@@ -80,7 +80,13 @@ export class World {
   #seq = 0;
   readonly #q = new EventHeap();
   #sameInstant = 0;
+  #interrupted = false;
   executed = 0;
+
+  /** runUntil() returns after the event that is running now (something async must finish first). */
+  interrupt(): void {
+    this.#interrupted = true;
+  }
 
   get nowMs(): number {
     return this.#t;
@@ -97,9 +103,11 @@ export class World {
     };
   }
 
-  /** Runs events up to and including true time `untilMs`. Returns false if the queue ran dry. */
+  /** Runs events up to and including true time `untilMs`, or until interrupt(). Returns false if the queue ran dry. */
   runUntil(untilMs: number): boolean {
+    this.#interrupted = false;
     for (;;) {
+      if (this.#interrupted) return true;
       const e = this.#q.peek();
       if (!e) return false;
       if (e.t > untilMs) {
@@ -271,7 +279,8 @@ export class SimProcess {
               return;
             }
           }
-          fn(this.clock.nowMs());
+          // trueOf/localOf round: never hand the board a time a hair before the one it asked for.
+          fn(Math.max(this.clock.nowMs(), atMs));
         };
         cancelEv = this.world.at(Math.max(this.world.nowMs, this.clock.trueOf(atMs)), fire);
         return () => {

@@ -104,6 +104,8 @@ function popcount(m: number): number {
 const chunksMax = 256;
 /** Consecutive cycles an observer's skew must stay out of bounds before it jumps and starts over. */
 const observerSkewCyclesMax = 3;
+/** Consecutive cycles both peers must see a member's cycle start out of bounds before it steps down. */
+const memberSkewCyclesMax = 3;
 /** Cycles of records a member keeps beyond the late tolerance (late duplicates of older cycles are dropped). */
 const memberKeepCycles = 4;
 
@@ -428,6 +430,8 @@ export class BoardCore<S> {
           // own: vote it out (no fence).
           this.#fault[from] = Math.max(this.#fault[from]!, this.cfg.faultThreshold);
           this.#accuse |= bit(from);
+          // Its snapshot goes out as soon as the vote-out is applied, not a join retry later.
+          if (msg.ready !== JOIN_IN_SERVICE) this.#snapshotFor.add(from);
         } else if (msg.ready === JOIN_IN_SERVICE) {
           // An observer about to be admitted must not be voted in while it is out for service.
           this.#snapshotFor.delete(from);
@@ -524,7 +528,8 @@ export class BoardCore<S> {
    * two boards must be in the new set; the others rejoin through a snapshot as usual.
    */
   #maybePropose(c: number): void {
-    if (c - this.#reformSentCycle < this.cfg.joinRetryCycles) return;
+    // Not again before the last proposal could have started (a new one would replace it).
+    if (c - this.#reformSentCycle < Math.max(this.cfg.joinRetryCycles, this.cfg.reformLeadCycles + 1)) return;
     const fresh = c - 2 * this.cfg.joinRetryCycles - 1;
     const ready: number[] = [this.self];
     for (let b = 0; b < this.cfg.boards; b++) {
@@ -704,6 +709,15 @@ export class BoardCore<S> {
       if (this.#role === 'observer' && Math.abs(med) >= this.cfg.periodMs / 2) this.#demote('clockSkew', this.#nextCycle);
       this.#moveEpoch(med);
       this.#skewOutCycles = 0;
+      return;
+    }
+    // A member whose two peers agree that its cycle start is off by more than the bound, cycle
+    // after cycle, is the one that is off (its clock stepped, or drifts faster than the slew can
+    // follow): it steps down and rejoins on the members' grid. Only with three voices: in duplex
+    // neither board can tell which of the two is off.
+    if (this.#role === 'member' && xs.length >= 3 && this.#skewOutCycles >= memberSkewCyclesMax) {
+      this.#skewOutCycles = 0;
+      this.#demote('clockSkew', this.#nextCycle);
       return;
     }
     const lim = this.cfg.syncSlewMaxMsPerCycle;
@@ -1021,8 +1035,8 @@ export class BoardCore<S> {
 
   #sendSnapshots(c: number): void {
     for (const j of this.#snapshotFor) {
+      if (this.#members & bit(j)) continue; // asked while still counted in: sent once it is voted out
       this.#snapshotFor.delete(j);
-      if (this.#members & bit(j)) continue;
       const sender = this.#rank.find((b) => b !== j && this.#members & bit(b));
       if (sender !== this.self || c - this.#snapSent[j]! < this.cfg.joinRetryCycles) continue;
       this.#snapSent[j] = c;
