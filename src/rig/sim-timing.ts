@@ -62,6 +62,8 @@ export function simVoterTiming(periodMs: number): Partial<VoterConfig> {
     lateBudgetCycles: 10,
     // Total loss: re-form after about 1 s without a live voting set.
     reformQuietCycles: Math.max(11, Math.round(1000 / periodMs)),
+    // Fail-safe (a double fault left no two boards agreeing) holds a second, then the boards re-form.
+    failSafeHoldCycles: Math.max(5, Math.round(1000 / periodMs)),
     listenCycles: Math.max(1, Math.round(1000 / periodMs)),
     cleanCyclesToRejoin: cleanCyclesFor(periodMs),
     // A board out of the voting set asks for a snapshot again this often (and members resend one

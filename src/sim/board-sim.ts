@@ -112,6 +112,8 @@ interface Slot {
   downWindow: ReturnType<RigJudge['fault']> | null;
   startedAtMs: number;
   cold: boolean;
+  /** The referee's window while this board's cycle grid is off the rig's. */
+  offGrid: ReturnType<RigJudge['fault']> | null;
 }
 
 export class BoardSim {
@@ -158,7 +160,7 @@ export class BoardSim {
       const clock = new DriftingClock(this.world, 0, 0);
       const slot: Slot = {
         idx: i, name: SIM_BOARDS[i]!, boot: 0, controller: null, wdt: null, gpio: null, bootPending: false,
-        slaves: { eth0: true, eth1: true }, psuOk: { a: true, b: true }, sensor: 'ok', lastFenceMs: -Infinity, downWindow: null, startedAtMs: 0, cold: false,
+        slaves: { eth0: true, eth1: true }, psuOk: { a: true, b: true }, sensor: 'ok', lastFenceMs: -Infinity, downWindow: null, startedAtMs: 0, cold: false, offGrid: null,
         proc: null as unknown as SimProcess,
       };
       slot.proc = new SimProcess(this.world, slot.name, clock, (p) => this.#wakeLate(slot, p));
@@ -420,10 +422,43 @@ export class BoardSim {
       if (c && s.proc.state === 'up' && c.core.role === 'member') this.judge.noteMembers(s.idx, c.core.snapshot().members, this.tMs);
       else this.judge.noteMembers(s.idx, [], this.tMs);
     }
+    this.#checkGrids();
     if (k < this.o.cycles) {
       const { accepted } = this.judge.onCycle({ cycle: k, tMs: this.tMs, selects: p.sel, presented: p.out });
       this.plant.step(accepted);
     } else this.plant.step(null);
+  }
+
+  /**
+   * Ground truth the boards cannot see: where each board's cycle grid really is. A board whose
+   * cycles start further from the others' than the skew the protocol assumes (its clock stepped
+   * or raced) is faulty until it is back on the grid, whether or not it notices.
+   */
+  #checkGrids(): void {
+    const P = this.periodMs;
+    const grids = new Map<number, number>();
+    for (const s of this.slots) {
+      const c = s.controller;
+      if (!c || s.proc.state !== 'up' || (c.core.role !== 'member' && c.core.role !== 'observer')) continue;
+      grids.set(s.idx, s.proc.clock.trueOf(c.core.epochMs));
+    }
+    const members = [...grids].filter(([b]) => this.slots[b]!.controller?.core.role === 'member').map(([, g]) => g);
+    // The rig's grid: the members' median when three vote, else the grid they all started on.
+    const ref = members.length >= 3 ? members.sort((a, b) => a - b)[1]! : this.#t0;
+    const bound = this.voter.clockSkewMaxMs ?? 0.5;
+    for (const s of this.slots) {
+      const g = grids.get(s.idx);
+      let off = false;
+      if (g !== undefined) {
+        const d = (((g - ref) % P) + 1.5 * P) % P - P / 2; // nearest cycle boundary
+        off = Math.abs(d) > bound;
+      }
+      if (off && !s.offGrid) s.offGrid = this.judge.fault(s.idx, this.tMs, 'off its cycle grid');
+      else if (!off && s.offGrid) {
+        this.judge.endFault(s.offGrid, this.tMs);
+        s.offGrid = null;
+      }
+    }
   }
 
   /** True time by which the output stage gives up on cycle k. */

@@ -99,6 +99,7 @@ export class RigJudge {
   readonly violations: Violation[] = [];
   readonly #windows: Window[] = [];
   readonly #rig: RigWindow[] = [];
+  readonly #doubles: Array<{ a: Window; b: Window; reformedMs: number | null }> = [];
   #members: Set<number>[] = [];
   #cycles = 0;
   #lost = 0;
@@ -131,6 +132,15 @@ export class RigJudge {
   /** Board `board` is faulty from `fromMs` until endFault() (or `toMs` if known). Returns a handle. */
   fault(board: number, fromMs: number, why: string, o: { toMs?: number; detect?: boolean } = {}): Window {
     const w: Window = { board, fromMs, toMs: o.toMs ?? Infinity, why, backInMs: null, detect: o.detect ?? false, votedOutMs: null };
+    // A second board faulty while another still is: outside the single-fault hypothesis. From now
+    // until the rig is whole again, lost cycles are excused, and it must recover like after a
+    // rig-wide outage (L5).
+    for (const x of this.#windows) {
+      if (x.board !== board && fromMs >= x.fromMs - this.o.periodMs && fromMs <= this.#windowEnd(x)) {
+        this.#doubles.push({ a: x, b: w, reformedMs: null });
+        break;
+      }
+    }
     this.#windows.push(w);
     return w;
   }
@@ -162,11 +172,24 @@ export class RigJudge {
   }
 
   #inRigWide(tMs: number): boolean {
-    for (const r of this.#rig) {
+    for (const r of this.#rigLike()) {
       const end = r.reformedMs !== null ? r.reformedMs + this.o.settleMs : r.toMs + this.o.reformBoundMs + this.o.settleMs;
       if (tMs >= r.fromMs - this.o.periodMs && tMs <= end) return true;
     }
     return false;
+  }
+
+  /** Rig-wide outages, and spells with two boards faulty at once (from the second one's start). */
+  #rigLike(): Array<{ fromMs: number; toMs: number; reformedMs: number | null; why: string; set?: (ms: number) => void }> {
+    const out: Array<{ fromMs: number; toMs: number; reformedMs: number | null; why: string; set?: (ms: number) => void }> = [...this.#rig.map((r) => ({ ...r, set: (ms: number) => { r.reformedMs = ms; } }))];
+    for (const d of this.#doubles) {
+      out.push({
+        fromMs: Math.max(d.a.fromMs, d.b.fromMs), toMs: Math.max(d.a.toMs, d.b.toMs), reformedMs: d.reformedMs,
+        why: `${this.o.boards[d.a.board]} (${d.a.why}) and ${this.o.boards[d.b.board]} (${d.b.why}) faulty together`,
+        set: (ms) => { d.reformedMs = ms; },
+      });
+    }
+    return out;
   }
 
   faultyCount(tMs: number): number {
@@ -217,10 +240,10 @@ export class RigJudge {
     const allIn = driven && this.#members.every((m) => m.size === this.o.boards.length);
     if (!allIn) this.#allInSinceMs = null;
     else this.#allInSinceMs ??= tMs;
-    for (const r of this.#rig) {
+    for (const r of this.#rigLike()) {
       if (r.reformedMs !== null || tMs < r.toMs || this.#allInSinceMs === null) continue;
       const since = Math.max(this.#allInSinceMs, r.toMs);
-      if (tMs - since >= this.o.settleMs) r.reformedMs = since;
+      if (tMs - since >= this.o.settleMs) r.set!(since);
     }
   }
 
@@ -290,7 +313,7 @@ export class RigJudge {
         this.violate(w.toMs + bound, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) not back in the voting set within ${bound} ms`);
       }
     }
-    for (const r of this.#rig) {
+    for (const r of this.#rigLike()) {
       if (r.reformedMs !== null) this.#reform.push(r.reformedMs - r.toMs);
       else if (r.toMs + this.o.reformBoundMs < endMs) this.violate(r.toMs + this.o.reformBoundMs, 'notReformed', `after ${r.why} (over at ${Math.round(r.toMs)} ms) the rig did not re-form within ${this.o.reformBoundMs} ms`);
     }

@@ -45,6 +45,12 @@ export interface VoterConfig {
   reformLeadCycles: number;
   /** A member with no majority for this many cycles in a row (any mode) steps down (re-form can then run). */
   lonelyCyclesMax: number;
+  /**
+   * A rig that failed safe (no two boards agree) holds safe outputs this many cycles, then its
+   * members step down so the boards re-form from the last state a majority confirmed (total-loss
+   * recovery): failing safe is not forever once a third opinion is back.
+   */
+  failSafeHoldCycles: number;
   /** Cold start: periods an unaligned board listens for a rig before it starts its own cycle grid. */
   listenCycles: number;
   /** Fault counter: +1 per bad cycle, -decay per clean cycle; accuse at threshold. */
@@ -89,6 +95,7 @@ export const defaultVoterConfig: Omit<VoterConfig, 'self'> = {
   reformQuietCycles: 30,
   reformLeadCycles: 3,
   lonelyCyclesMax: 20,
+  failSafeHoldCycles: 100,
   listenCycles: 20,
   faultThreshold: 2,
   faultDecayPerCycle: 0.05,
@@ -128,6 +135,7 @@ export function makeVoterConfig(over: Partial<VoterConfig> & { self: number }): 
   if (!(c.lateBudgetCycles > c.lateToleranceCycles)) bad('lateBudgetCycles', c.lateBudgetCycles, `use more than lateToleranceCycles (${c.lateToleranceCycles})`);
   if (!(Number.isInteger(c.reformQuietCycles) && c.reformQuietCycles > c.joinRetryCycles)) bad('reformQuietCycles', c.reformQuietCycles, `use an integer > joinRetryCycles (${c.joinRetryCycles}) so a re-form never races a live rig's snapshot`);
   if (!(Number.isInteger(c.reformLeadCycles) && c.reformLeadCycles >= 2 && c.reformLeadCycles <= 16)) bad('reformLeadCycles', c.reformLeadCycles, 'use an integer 2..16');
+  if (!(Number.isInteger(c.failSafeHoldCycles) && c.failSafeHoldCycles >= 1)) bad('failSafeHoldCycles', c.failSafeHoldCycles, 'use an integer >= 1');
   if (!(c.lonelyCyclesMax > c.leaseCycles)) bad('lonelyCyclesMax', c.lonelyCyclesMax, `use more than leaseCycles (${c.leaseCycles})`);
   if (!(Number.isInteger(c.listenCycles) && c.listenCycles >= 1)) bad('listenCycles', c.listenCycles, 'use an integer >= 1');
   if (!(c.faultThreshold >= 1)) bad('faultThreshold', c.faultThreshold, 'use >= 1');

@@ -123,6 +123,8 @@ export class BoardCore<S> {
   #members: number;
   #rank: number[];
   #failSafe = false;
+  /** Cycles counted in fail-safe (see failSafeHoldCycles). */
+  #failSafeCycles = 0;
   #fault: number[];
   #accuse = 0;
   #admit = 0;
@@ -199,6 +201,8 @@ export class BoardCore<S> {
     return popcount(this.#members) >= 3 ? 'triplex' : 'duplex';
   }
   get state(): S | null { return this.#state; }
+  /** Local time at which this board's cycle 0 starts (its cycle grid), for diagnostics and the simulator's referee. */
+  get epochMs(): number { return this.#epochMs; }
 
   /** Local time at which this core next needs a step (a phase deadline). */
   nextWakeMs(): number {
@@ -583,6 +587,7 @@ export class BoardCore<S> {
     this.#members = m.membersMask;
     this.#rank = [...this.cfg.rankOrder];
     this.#failSafe = false;
+    this.#failSafeCycles = 0;
     this.#fault.fill(0);
     this.#clean.fill(0);
     this.#accuse = 0;
@@ -653,6 +658,10 @@ export class BoardCore<S> {
     if (this.#role === 'joining') {
       this.#quiet++;
       const ready = this.#quiet >= this.cfg.reformQuietCycles;
+      // No live rig any more: the grid it left behind counts for nothing. Follow the
+      // highest-ranked board that is starting too (as at a cold start), so that the boards that
+      // re-form number their cycles alike even if one of them had drifted off the old grid.
+      if (ready && this.#gridRank < 0) this.#gridRank = this.#rankIdx(this.self);
       if (c - this.#joinSentCycle >= this.cfg.joinRetryCycles || this.#quiet === this.cfg.reformQuietCycles) {
         this.#joinSentCycle = c;
         this.#send(this.#joinMsg(c, ready ? 1 : 0));
@@ -829,6 +838,7 @@ export class BoardCore<S> {
     // Two peers (or, in duplex, the only peer) no longer count me as a member: I was voted out.
     if (lacking >= Math.min(2, popcount(members) - 1)) { this.#demote('votedOutByPeers', c); return; }
     const nMembers = popcount(members);
+    if (this.#failSafe && ++this.#failSafeCycles > this.cfg.failSafeHoldCycles) { this.#demote('failSafeHeld', c); return; }
     if (maj === null && !this.#failSafe) {
       if (votes.length === nMembers) {
         // Every member voted and no two agree: nobody can tell which board is right. Fail safe.
@@ -1129,6 +1139,7 @@ export class BoardCore<S> {
     this.#pending = null;
     this.#members = 0;
     this.#failSafe = false;
+    this.#failSafeCycles = 0;
     this.#accuse = 0;
     this.#admit = 0;
     this.#noMajStreak = 0;
