@@ -300,17 +300,29 @@ export class RigJudge {
           this.violate(w.fromMs + this.o.detectBoundMs, 'notDetected', `${this.o.boards[w.board]} (${w.why} at ${Math.round(w.fromMs)} ms) not voted out within ${this.o.detectBoundMs} ms`);
         } else this.#detect.push(w.votedOutMs - w.fromMs);
       }
-      if (w.toMs === Infinity) continue;
-      // A later window on the same board (a second fault) restarts its clock.
-      const next = this.#windows.find((x) => x !== w && x.board === w.board && x.fromMs >= w.fromMs && x.fromMs <= (w.backInMs ?? Infinity));
-      if (next) continue;
-      const bound = alone ? this.o.rejoinBoundMs : this.o.reformBoundMs;
-      if (w.backInMs !== null) {
-        const ms = w.backInMs - w.toMs;
-        if (ms > bound) this.violate(w.backInMs, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) back in the voting set only after ${Math.round(ms)} ms (bound ${bound} ms)`);
-        if (alone) this.#rejoin.push(ms);
-      } else if (w.toMs + bound < endMs && w.votedOutMs !== null) {
-        this.violate(w.toMs + bound, 'notReintegrated', `${this.o.boards[w.board]} (${w.why}, over at ${Math.round(w.toMs)} ms) not back in the voting set within ${bound} ms`);
+    }
+    // L3 per spell of one board's faults: windows of a board that overlap (a hang that ends in a
+    // watchdog reset, a late wake while it restarts) make one spell, over when the last one is.
+    for (let board = 0; board < this.o.boards.length; board++) {
+      const ws = this.#windows.filter((w) => w.board === board).sort((x, y) => x.fromMs - y.fromMs);
+      for (let i = 0; i < ws.length;) {
+        const spell = [ws[i]!];
+        let last = ws[i]!;
+        for (i++; i < ws.length && ws[i]!.fromMs <= (last.backInMs ?? Infinity); i++) {
+          spell.push(ws[i]!);
+          if (ws[i]!.toMs >= last.toMs) last = ws[i]!;
+        }
+        if (last.toMs === Infinity) continue;
+        const alone = spell.every((w) => !this.#inRigWide(w.fromMs) && this.#windows.every((x) => x.board === board || !this.#overlap(w, x)));
+        const bound = alone ? this.o.rejoinBoundMs : this.o.reformBoundMs;
+        const why = spell.map((w) => w.why).join(', then ');
+        if (last.backInMs !== null) {
+          const ms = last.backInMs - last.toMs;
+          if (ms > bound) this.violate(last.backInMs, 'notReintegrated', `${this.o.boards[board]} (${why}, over at ${Math.round(last.toMs)} ms) back in the voting set only after ${Math.round(ms)} ms (bound ${bound} ms)`);
+          if (alone) this.#rejoin.push(ms);
+        } else if (last.toMs + bound < endMs && spell.some((w) => w.votedOutMs !== null)) {
+          this.violate(last.toMs + bound, 'notReintegrated', `${this.o.boards[board]} (${why}, over at ${Math.round(last.toMs)} ms) not back in the voting set within ${bound} ms`);
+        }
       }
     }
     for (const r of this.#rigLike()) {
