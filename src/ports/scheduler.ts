@@ -40,12 +40,21 @@ export function timerScheduler(clock: Clock): Scheduler {
         immediate = null;
         if (!cancelled) fn(clock.nowMs());
       };
-      timer = setTimeout(() => {
+      const arm = () => {
+        // Node's timers count whole milliseconds from a cached loop time and fire up to 1 ms
+        // early; rounding up, and re-arming when early anyway, keeps a wake from running before
+        // its time (an early tick does nothing but cost a whole tick).
+        timer = setTimeout(fire, Math.max(0, Math.ceil(atMs - clock.nowMs())));
+      };
+      const fire = () => {
         timer = null;
         if (cancelled) return;
-        if (clock.nowMs() - atMs > LATE_YIELD_MS) immediate = setImmediate(run);
+        const now = clock.nowMs();
+        if (now < atMs) return arm();
+        if (now - atMs > LATE_YIELD_MS) immediate = setImmediate(run);
         else run();
-      }, Math.max(0, atMs - clock.nowMs()));
+      };
+      arm();
       return () => {
         cancelled = true;
         if (timer) clearTimeout(timer);

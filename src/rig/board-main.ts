@@ -25,6 +25,7 @@ import { FrameCodec } from '../bus/frame.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
+import { tickMaxMs } from '../shell/board.ts';
 import { SIM_LINK_TIMING, SIM_WATCHDOG_FEED_PERIOD_MS, simPeripheralPins, simPins, simPsuRails } from './sim-board.ts';
 import { simVoterTiming } from './sim-timing.ts';
 import { SIM_BOARDS, boardIndex, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
@@ -81,9 +82,11 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   const pendingControl: BoardControl[] = [];
   let resolveStart: (t0Ms: number) => void = () => {};
   const started = new Promise<number>((res) => (resolveStart = res));
+  let applyControl: ((c: BoardControl) => void) | null = null;
   attachToSupervisor((m) => {
     const c = m as unknown as BoardControl;
     if (c.t === 'start') resolveStart(c.t0Ms);
+    else if (applyControl) applyControl(c);
     else pendingControl.push(c);
   });
 
@@ -191,11 +194,11 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     }
   }
 
-  // Control messages are applied between ticks (a stall busies the loop, as a real one would).
-  // The sim GPIO chip debounces on the clock: poll() delivers edges that have become stable.
-  setInterval(() => {
-    while (pendingControl.length) control(pendingControl.shift()!);
-    gpio.poll();
-  }, 5);
+  // Control messages are applied as they arrive, between ticks (a stall busies the loop, as a
+  // real one would). The sim GPIO chip debounces on the clock: poll() delivers edges that have
+  // become stable (the button's 20 ms debounce), so it runs every tick period, not faster.
+  applyControl = control;
+  while (pendingControl.length) control(pendingControl.shift()!);
+  setInterval(() => gpio.poll(), tickMaxMs);
   setInterval(() => emitEvent({ ...controller.takeStatusLine(), led: controller.peripherals?.ledPattern ?? 'off' }), statusPeriodMs);
 }

@@ -133,7 +133,8 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
     ['plant', ...SIM_BOARDS].map((name) => ({
       name,
       command: process.execPath,
-      args: ['--import', 'tsx', join(repoRoot, 'src/rig/sim-child.ts')],
+      // FTC_CHILD_NODE_ARGS: extra node options for the children (profiling: --cpu-prof, --perf-basic-prof).
+      args: [...(process.env.FTC_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', join(repoRoot, 'src/rig/sim-child.ts')],
       cwd: repoRoot,
       env: { FTC_SIM: JSON.stringify(childCfg) },
     })),

@@ -24,7 +24,7 @@ import { decodeMsg, encodeMsg, msgTypeOf } from '../voter/codec.ts';
 import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
 import { BoardCore, type Effect, type Inbound, type Role, type VoteRecord } from '../voter/core.ts';
 import { Supervisor as TaskSupervisor } from '../watchdog/core-supervisor.ts';
-import { EventLoopMonitor, eventLoopDelayMeasurement, heapSample, heapUsedMeasurement, type EventLoopSample, type HeapSample } from '../watchdog/event-loop-monitor.ts';
+import { eventLoopDelayMeasurement, heapSample, heapUsedMeasurement, type EventLoopSample, type HeapSample } from '../watchdog/event-loop-monitor.ts';
 import { NicMonitor, type NicMonitorOptions } from '../watchdog/nic-monitor.ts';
 import { PsuMonitor, type PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { WatchdogService } from '../watchdog/watchdog-service.ts';
@@ -96,8 +96,9 @@ export interface BoardParts<S> {
   /** Console `inject <spec>` for faults the board cannot make itself (sim only). */
   injectExternal?(spec: FaultSpec): ActionResult;
   /**
-   * Supervision inputs. Default: this process's event-loop delay (EventLoopMonitor) and V8 heap;
-   * the seeded simulator hands in the lateness it injected and a fixed heap.
+   * Supervision inputs. Default: the tick loop's own lateness (the tick runs at least every
+   * tickMaxMs, so a blocked event loop shows as a late tick, with no timer of its own) and the
+   * V8 heap; the seeded simulator hands in the lateness it injected and a fixed heap.
    */
   eventLoop?: () => EventLoopSample;
   heap?: () => HeapSample;
@@ -114,12 +115,13 @@ export class BoardController<S> {
   readonly #psu: PsuMonitor;
   readonly #nic: NicMonitor | null;
   readonly #supervisor: TaskSupervisor;
-  /** Only when the event-loop delay is not handed in (parts.eventLoop). */
-  readonly #loop: EventLoopMonitor | null;
+  /** The latest tick since supervision last sampled the event-loop delay. */
+  #tickLateMaxSinceSampleMs = 0;
   #wdt: WatchdogService | null = null;
   #lastFeedMs: number;
   #lastActive: number | null = null;
   #lastRole: Role | null = null;
+  #lastLedActive: number | null | undefined = undefined;
   #handoverPending = false;
   #lastHealthPollMs = 0;
   #cancelTick: Cancel | null = null;
@@ -135,7 +137,6 @@ export class BoardController<S> {
     this.selfIdx = parts.boards.indexOf(parts.self);
     if (this.selfIdx < 0) throw new Error(`board ${parts.self} is not one of the rig's boards (${parts.boards.join(', ')})`);
     this.#startMs = parts.clock.nowMs();
-    this.#loop = parts.eventLoop ? null : new EventLoopMonitor(10);
     this.#lastFeedMs = this.#startMs;
     this.core = new BoardCore(
       makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.startAs ?? (parts.boot > 1 ? 'joining' : 'member') }),
@@ -185,14 +186,12 @@ export class BoardController<S> {
   /** Arms the watchdog, starts the console and the tick loop. */
   async start(): Promise<void> {
     const p = this.#p;
-    this.#loop?.start();
-    const loop = this.#loop;
     this.#wdt = await WatchdogService.start({
       hw: p.watchdog.hw,
       supervisor: this.#supervisor,
       gate: { timeoutMs: p.watchdog.timeoutMs, feedPeriodMs: p.watchdog.feedPeriodMs },
       clock: p.clock,
-      eventLoop: p.eventLoop ?? (() => loop!.sample()),
+      eventLoop: p.eventLoop ?? (() => this.#sampleTickLateness()),
       heap: p.heap ?? heapSample,
       onStopped: (reason) => p.log.append('watchdog-withheld', { reason }),
     });
@@ -210,7 +209,6 @@ export class BoardController<S> {
     this.#stopped = true;
     this.#cancelTick?.();
     this.#cancelTick = null;
-    this.#loop?.stop();
   }
 
   /** The johnny-five parts this board drives (LEDs, relays, button), if it has them. */
@@ -220,6 +218,14 @@ export class BoardController<S> {
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The event-loop delay as the tick loop sees it: its latest wake since the last sample, or the one still pending. */
+  #sampleTickLateness(): EventLoopSample {
+    const pendingMs = Math.max(0, this.#p.clock.nowMs() - this.#wakeAtMs);
+    const maxMs = Math.max(this.#tickLateMaxSinceSampleMs, this.#wakeAtMs > 0 ? pendingMs : 0);
+    this.#tickLateMaxSinceSampleMs = 0;
+    return { maxMs, p99Ms: maxMs, meanMs: maxMs, count: 1 };
   }
 
   #schedule(atMs: number): void {
@@ -324,6 +330,7 @@ export class BoardController<S> {
       if (late > 5) t.lateOver5Ms++;
       if (late > t.lateMaxMs) t.lateMaxMs = late;
       if (late > t.lateMaxSinceStatusMs) t.lateMaxSinceStatusMs = late;
+      if (late > this.#tickLateMaxSinceSampleMs) this.#tickLateMaxSinceSampleMs = late;
     }
     // The hardware counts first: a stall shows up here as a missed feed (the sim watchdog resets).
     p.watchdog.hw.poll?.(now);
@@ -375,32 +382,38 @@ export class BoardController<S> {
     }
   }
 
-  /** Role changes (failover / handover), LEDs, and the votes kept for the console. */
+  /** Role changes (failover / handover), LEDs, and the votes kept for the console. Cheap: it runs every tick. */
   #track(): void {
-    const snap = this.core.snapshot();
-    if (snap.active !== this.#lastActive) {
+    const core = this.core;
+    const active = core.active;
+    const role = core.role;
+    if (active !== this.#lastActive) {
       // Logged once for the rig, by the board that takes the role over.
-      if (this.#lastActive !== null && snap.active === this.selfIdx && snap.role === 'member') {
+      if (this.#lastActive !== null && active === this.selfIdx && role === 'member') {
         this.#p.log.append(this.#handoverPending ? 'handover-done' : 'failover', {
-          from: this.#name(this.#lastActive), to: this.#name(snap.active), cycle: snap.cycle, epoch: `${snap.cycle}:${snap.active}`,
+          from: this.#name(this.#lastActive), to: this.#name(active), cycle: core.cycle, epoch: `${core.cycle}:${active}`,
         });
       }
       this.#handoverPending = false;
-      this.#lastActive = snap.active;
+      this.#lastActive = active;
     }
-    if (snap.role !== 'member' && this.#lastRole === 'member') {
+    if (role !== 'member' && this.#lastRole === 'member') {
       // Out of the voting set (voted out, stepped down, service): open this board's select relays
       // now. The core emits no more selects until it is a member again, and relays left closed
       // would lend its vote in the hardware 2-out-of-3 ladder to whichever board still selects.
-      this.#p.io.select(snap.cycle, null);
+      this.#p.io.select(core.cycle, null);
     }
-    this.#lastRole = snap.role;
-    this.#p.peripherals?.setRole(snap.role === 'service' ? 'service' : snap.role !== 'member' ? 'voted-out' : snap.active === this.selfIdx ? 'active' : 'standby');
-    for (const v of snap.recentVotes) {
-      const last = this.votes[this.votes.length - 1];
-      if (last && last.cycle >= v.cycle) continue;
-      this.votes.push(this.#voteInfo(v));
-      if (this.votes.length > votesMax) this.votes.shift();
+    if (role !== this.#lastRole || active !== this.#lastLedActive) {
+      this.#lastLedActive = active;
+      this.#p.peripherals?.setRole(role === 'service' ? 'service' : role !== 'member' ? 'voted-out' : active === this.selfIdx ? 'active' : 'standby');
+    }
+    this.#lastRole = role;
+    const last = this.votes[this.votes.length - 1]?.cycle ?? -1;
+    if (core.lastVoteCycle > last) {
+      for (const v of core.votesAfter(last)) {
+        this.votes.push(this.#voteInfo(v));
+        if (this.votes.length > votesMax) this.votes.shift();
+      }
     }
   }
 

@@ -201,6 +201,23 @@ export class BoardCore<S> {
     return popcount(this.#members) >= 3 ? 'triplex' : 'duplex';
   }
   get state(): S | null { return this.#state; }
+  /** The next cycle this board will run (cheap: for the shell's per-tick bookkeeping). */
+  get cycle(): number { return this.#nextCycle; }
+  /** The active board (the highest-ranked member), or null: snapshot().active without the copy. */
+  get active(): BoardId | null {
+    for (const b of this.#rank) if (this.#members & bit(b)) return b;
+    return null;
+  }
+  /** The cycle of the newest vote record (-1: none yet). */
+  get lastVoteCycle(): number {
+    return this.#recent.length ? this.#recent[this.#recent.length - 1]!.cycle : -1;
+  }
+  /** Vote records newer than `cycle`, oldest first (the shell keeps its own copies). */
+  votesAfter(cycle: number): VoteRecord[] {
+    const out: VoteRecord[] = [];
+    for (const r of this.#recent) if (r.cycle > cycle) out.push({ ...r, digests: { ...r.digests } });
+    return out;
+  }
   /** Local time at which this board's cycle 0 starts (its cycle grid), for diagnostics and the simulator's referee. */
   get epochMs(): number { return this.#epochMs; }
 

@@ -3,6 +3,9 @@
  */
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { ReadStream } from 'node:tty';
 import { openSerialLink, SerialOpenError } from '../../src/adapters/real/serial.ts';
 import { PtyCable } from '../../src/adapters/sim/pty-cable.ts';
 import type { SerialLink, SerialStats } from '../../src/ports/serial.ts';
@@ -125,18 +128,34 @@ test('when the cable goes away, each board hears onClose once with the reason, a
   t.is(reasons.length, 1);
 });
 
-test('the tx queue is bounded: a chunk that would overflow it is dropped and counted', async (t) => {
-  const cable = await PtyCable.open();
-  const a = await openSerialLink({ path: cable.pathA, txQueueBytesMax: 16 });
+test('the tx queue is bounded: once the kernel stops taking bytes, a chunk that would overflow the queue is dropped and counted', async (t) => {
+  // A bare pty whose master nobody reads yet: the slave's writes fill the kernel's buffer, then
+  // the link's own queue, then are refused.
+  const require = createRequire(import.meta.url);
+  const { requireBinary } = require('@lydell/node-pty/requireBinary.js') as { requireBinary(f: string): { open(c: number, r: number): { master: number; slave: number; pty: string } } };
+  const pty = requireBinary('pty.node').open(80, 24);
+  const queueMax = 16 * 1024;
+  const a = await openSerialLink({ path: pty.pty, txQueueBytesMax: queueMax });
+  let reader: ReadStream | null = null;
   t.teardown(async () => {
     await a.close();
-    await cable.close();
+    reader?.destroy();
+    closeSync(pty.slave);
   });
-  t.true(a.write(Buffer.alloc(10)));
-  t.false(a.write(Buffer.alloc(10)), '10 queued + 10 new > 16');
-  t.is(a.stats.txDropped, 1);
-  await waitFor('the first chunk to be written', () => a.stats.txBytes === 10);
-  t.true(a.write(Buffer.alloc(10)), 'room again once the queue drained');
+  const chunk = Buffer.alloc(1024, 0x55);
+  let accepted = 0;
+  for (let i = 0; i < 1000 && a.stats.txDropped === 0; i++) if (a.write(chunk)) accepted++;
+  t.is(a.stats.txDropped, 1, 'a write was refused once the queue was full');
+  const queued = accepted * chunk.length - a.stats.txBytes;
+  t.true(queued > queueMax - chunk.length && queued <= queueMax, `queued ${queued} bytes: within one chunk of the ${queueMax}-byte bound`);
+  // The far end starts reading: the queue drains and writes are taken again.
+  let got = 0;
+  reader = new ReadStream(pty.master);
+  reader.on('data', (d: Buffer) => { got += d.length; });
+  reader.on('error', () => {});
+  await waitFor('the queue to drain', () => a.stats.txBytes === accepted * chunk.length);
+  t.true(a.write(chunk), 'room again once the queue drained');
+  await waitFor('the far end to read everything', () => got >= (accepted + 1) * chunk.length);
 });
 
 test('bytes that reach a side nobody reads are dropped beyond the relay queue limit and counted', async (t) => {

@@ -97,10 +97,10 @@ test('two faults one after another (the second after the first is repaired) are 
   t.is(r.worstGapCycles, 0);
 });
 
-test('two simultaneous bit flips leave no majority: the rig fails safe, never drives a wrong output', (t) => {
+test('two simultaneous bit flips leave no majority: the rig fails safe, never drives a wrong output, then re-forms from the last state a majority confirmed', (t) => {
   const r = story(t, {
     hypothesis: 'double',
-    cycles: 400,
+    cycles: 500,
     faults: [
       { kind: 'bitflip', board: 1, startCycle: 200, endCycle: 201, phase: 0.1, bit: 126 },
       { kind: 'bitflip', board: 2, startCycle: 200, endCycle: 201, phase: 0.1, bit: 125 },
@@ -108,12 +108,18 @@ test('two simultaneous bit flips leave no majority: the rig fails safe, never dr
   });
   clean(t, r);
   t.true(r.log.some((e) => e.code === 'alarm:failSafe'));
-  const ref = runReference(7, 400).outputs;
-  for (let k = 0; k < 400; k++) {
+  const reformed = r.log.find((e) => e.code === 'reformed' && e.cycle > 200);
+  t.truthy(reformed, 'after failSafeHoldCycles the boards step down and re-form by themselves');
+  t.regex(reformed?.detail ?? '', /state of cycle 19\d/, 'from the state a majority confirmed before the flips');
+  const ref = runReference(7, 500).outputs;
+  // Until the re-form, only the reference outputs or the safe ones ever reach the plant.
+  for (let k = 0; k < reformed!.cycle; k++) {
     const a = r.accepted[k];
     if (a !== null && a !== undefined && JSON.stringify(a) !== JSON.stringify(ref[k])) t.deepEqual(a, [...tankWorkload.safeOutputs], `cycle ${k}`);
   }
   t.deepEqual(r.accepted[250], [...tankWorkload.safeOutputs]);
+  // Then the rig drives again (the simulator checks every driven output has two boards behind it).
+  t.true(r.accepted.slice(-20).every((a) => a !== null && JSON.stringify(a) !== JSON.stringify(tankWorkload.safeOutputs)), 'the rig drives again');
 });
 
 test('a handover request moves the active role at a cycle boundary without losing a cycle', (t) => {

@@ -1,19 +1,21 @@
 /**
- * SerialLink over serialport 13 with its real native binding (a UART, a USB gadget serial, or in
- * the simulator the slave side of a pseudo-terminal from PtyCable).
+ * SerialLink over serialport 13's native binding (@serialport/bindings-cpp: a UART, a USB gadget
+ * serial, or in the simulator the slave side of a pseudo-terminal from PtyCable), with direct
+ * non-blocking reads and writes on its fd (see DirectLink below).
  *
- * - The tx queue is bounded: bytes handed to serialport and not yet written to the fd
- *   (`writableLength`) plus the new chunk may not exceed `txQueueBytesMax`, else the chunk is
- *   dropped and counted in `stats.txDropped` (one per dropped chunk).
- * - Port loss (USB unplugged, pty master closed) ends in serialport's 'close' event: listeners
- *   get the reason once, `isOpen` turns false. Read/write errors are counted in `stats.errors`.
+ * - The tx queue is bounded: bytes not yet taken by the kernel plus the new chunk may not exceed
+ *   `txQueueBytesMax`, else the chunk is dropped and counted in `stats.txDropped` (one per chunk).
+ * - Port loss (USB unplugged, pty master closed: reads fail with EIO or ENXIO, or the poller
+ *   reports an error) closes the link: listeners get the reason once, `isOpen` turns false.
+ *   Read/write errors are counted in `stats.errors`.
  * - Opening a path that does not exist (or is busy, or not permitted) rejects with a
  *   SerialOpenError naming the path, the cause and the fix, counted in the caller's
  *   `stats.errors` when a stats object is passed (so a reopen loop keeps one count).
- * - FACTS.md: on a pty, baudRate does not throttle, `set({dtr, rts})` fails, and opening flushes
- *   the input: bytes written before the far end opened are lost.
+ * - On a pty (docs/serial-and-ptys.md) the baud rate does not throttle, modem-line ioctls fail,
+ *   and opening flushes the input: bytes written before the far end opened are lost.
  */
-import { SerialPort } from 'serialport';
+import { readSync, writeSync } from 'node:fs';
+import { autoDetect, type BindingPortInterface } from '@serialport/bindings-cpp';
 import type { SerialLink, SerialStats } from '../../ports/serial.ts';
 
 export const SERIAL_TX_QUEUE_BYTES_MAX_DEFAULT = 64 * 1024;
@@ -55,56 +57,152 @@ function classifyOpenError(path: string, err: Error): SerialOpenError {
   return new SerialOpenError('EIO', path, `serial port ${path} cannot be opened: ${m}`, { cause: err });
 }
 
-class PortLink implements SerialLink {
+/** What this adapter uses of a bindings-cpp port on Linux and macOS: its fd and its poller. */
+interface UnixPort extends BindingPortInterface {
+  readonly fd: number | null;
+  readonly poller: {
+    once(event: 'readable' | 'writable' | 'disconnect', cb: (err: (Error & { canceled?: boolean }) | null) => void): unknown;
+  };
+}
+
+const RX_CHUNK_BYTES = 4096;
+const retryable = (code: unknown) => code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR';
+
+/**
+ * A serial port opened with serialport's native binding (termios, lock, baud rate), read and
+ * written directly on its non-blocking fd: when the poller says it is readable (epoll), and at
+ * once for a write when nothing is queued. serialport's stream path costs two thread-pool hops
+ * per frame (fs.read and fs.write run on libuv's pool, with a futex wake each); this costs one
+ * syscall on the main thread.
+ *
+ * The tx queue is ours, so its bound is exact: bytes the kernel has not taken yet (a slow line,
+ * a full tty buffer) plus the new chunk may not exceed txQueueBytesMax, else the chunk is dropped
+ * and counted. Read errors other than EAGAIN (EIO: pty master closed, ENXIO: USB gone) close the
+ * link and tell onClose listeners once.
+ */
+class DirectLink implements SerialLink {
   readonly stats: SerialStats;
   #open = true;
   #closeReported = false;
-  #closing = false;
-  /** Last stream error: a write error may close the stream (autoDestroy) with no reason attached. */
-  #lastError: Error | null = null;
   readonly #data: Array<(chunk: Uint8Array) => void> = [];
   readonly #close: Array<(reason: Error | null) => void> = [];
+  readonly #tx: Uint8Array[] = [];
+  #txQueuedBytes = 0;
+  #waitingWritable = false;
+  readonly #rx = Buffer.allocUnsafe(RX_CHUNK_BYTES);
 
   constructor(
-    readonly port: SerialPort,
+    readonly port: UnixPort,
     readonly path: string,
     readonly txQueueBytesMax: number,
     stats: SerialStats,
   ) {
     this.stats = stats;
-    port.on('data', (chunk: Buffer) => {
-      this.stats.rxBytes += chunk.length;
-      for (const l of this.#data) l(chunk);
-    });
-    port.on('error', (err: Error) => {
-      this.stats.errors++;
-      this.#lastError = err;
-    });
-    port.on('close', (err?: Error | null) => {
-      this.#open = false;
-      if (this.#closeReported) return;
-      this.#closeReported = true;
-      if (err) this.stats.errors++;
-      const reason = this.#closing ? null : (err ?? this.#lastError ?? new Error(`serial port ${this.path} closed unexpectedly`));
-      for (const l of this.#close) l(reason);
-    });
+    this.#armRead();
   }
 
   get isOpen(): boolean {
     return this.#open;
   }
 
+  #armRead(): void {
+    this.port.poller.once('readable', (err) => {
+      if (!this.#open) return;
+      if (err) return this.#lost(err.canceled ? null : err);
+      this.#readAvailable();
+      if (this.#open) this.#armRead();
+    });
+  }
+
+  #readAvailable(): void {
+    const fd = this.port.fd;
+    if (fd === null) return this.#lost(new Error(`serial port ${this.path} closed unexpectedly`));
+    // One read normally empties the line; a full chunk means more may be waiting.
+    for (let i = 0; i < 16; i++) {
+      let n: number;
+      try {
+        n = readSync(fd, this.#rx, 0, RX_CHUNK_BYTES, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (retryable(code)) return;
+        this.stats.errors++;
+        return this.#lost(e as Error);
+      }
+      if (n === 0) return;
+      this.stats.rxBytes += n;
+      const chunk = Buffer.from(this.#rx.subarray(0, n)); // listeners may keep it
+      for (const l of this.#data) l(chunk);
+      if (n < RX_CHUNK_BYTES) return;
+    }
+  }
+
   write(data: Uint8Array): boolean {
-    if (!this.#open || this.port.writableLength + data.length > this.txQueueBytesMax) {
+    if (!this.#open || this.#txQueuedBytes + data.length > this.txQueueBytesMax) {
       this.stats.txDropped++;
       return false;
     }
-    const chunk = Buffer.from(data); // our copy: callers may reuse their buffer
-    this.port.write(chunk, (err) => {
-      if (err) this.stats.errors++;
-      else this.stats.txBytes += chunk.length;
-    });
+    if (this.#tx.length === 0) {
+      const n = this.#writeNow(data);
+      if (n < 0) return false;
+      if (n === data.length) return true;
+      data = data.subarray(n);
+    }
+    const copy = new Uint8Array(data); // callers may reuse their buffer
+    this.#tx.push(copy);
+    this.#txQueuedBytes += copy.length;
+    this.#armWrite();
     return true;
+  }
+
+  /** Bytes the kernel took (0 if it is full), or -1 after an error that closed the link. */
+  #writeNow(data: Uint8Array): number {
+    const fd = this.port.fd;
+    if (fd === null) {
+      this.#lost(new Error(`serial port ${this.path} closed unexpectedly`));
+      return -1;
+    }
+    try {
+      const n = writeSync(fd, data, 0, data.length);
+      this.stats.txBytes += n;
+      return n;
+    } catch (e) {
+      if (retryable((e as NodeJS.ErrnoException).code)) return 0;
+      this.stats.errors++;
+      this.#lost(e as Error);
+      return -1;
+    }
+  }
+
+  #armWrite(): void {
+    if (this.#waitingWritable) return;
+    this.#waitingWritable = true;
+    this.port.poller.once('writable', (err) => {
+      this.#waitingWritable = false;
+      if (!this.#open) return;
+      if (err) return this.#lost(err.canceled ? null : err);
+      while (this.#tx.length > 0) {
+        const head = this.#tx[0]!;
+        const n = this.#writeNow(head);
+        if (n < 0) return;
+        this.#txQueuedBytes -= n;
+        if (n < head.length) {
+          this.#tx[0] = head.subarray(n);
+          break;
+        }
+        this.#tx.shift();
+      }
+      if (this.#tx.length > 0) this.#armWrite();
+    });
+  }
+
+  #lost(reason: Error | null): void {
+    if (this.#closeReported) return;
+    this.#open = false;
+    this.#closeReported = true;
+    this.#tx.length = 0;
+    this.#txQueuedBytes = 0;
+    if (this.port.isOpen) this.port.close().catch(() => {});
+    for (const l of this.#close) l(reason);
   }
 
   onData(listener: (chunk: Uint8Array) => void): void {
@@ -118,13 +216,12 @@ class PortLink implements SerialLink {
   async close(): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
-    this.#closing = true;
-    await new Promise<void>((resolve) => {
-      this.port.close((err) => {
-        if (err) this.stats.errors++;
-        resolve();
-      });
-    });
+    this.#closeReported = true; // an orderly close is not reported as a loss
+    try {
+      await this.port.close();
+    } catch {
+      this.stats.errors++;
+    }
   }
 }
 
@@ -135,26 +232,32 @@ export async function openSerialLink(opts: SerialLinkOptions): Promise<SerialLin
   const openTimeoutMs = opts.openTimeoutMs ?? SERIAL_OPEN_TIMEOUT_MS_DEFAULT;
   if (typeof opts.path !== 'string' || opts.path.length === 0) throw new TypeError(`openSerialLink: path must be a non-empty string, got ${JSON.stringify(opts.path)}`);
   if (!Number.isInteger(txQueueBytesMax) || txQueueBytesMax < 1) throw new RangeError(`openSerialLink: txQueueBytesMax must be a positive integer, got ${txQueueBytesMax}`);
-  const port = new SerialPort({ path: opts.path, baudRate: opts.baudRate ?? 115_200, autoOpen: false });
+  let port: UnixPort;
   try {
-    await new Promise<void>((resolve, reject) => {
+    port = await new Promise<UnixPort>((resolve, reject) => {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         reject(new SerialOpenError('ETIMEDOUT', opts.path, `serial port ${opts.path} did not open within ${openTimeoutMs} ms: the device is wedged; replug it`));
       }, openTimeoutMs);
-      port.open((err) => {
-        clearTimeout(timer);
-        if (timedOut) {
-          if (!err) port.close(() => {}); // opened too late: nobody owns it
-        } else if (err) reject(classifyOpenError(opts.path, err));
-        else resolve();
-      });
+      autoDetect().open({ path: opts.path, baudRate: opts.baudRate ?? 115_200 }).then(
+        (p) => {
+          clearTimeout(timer);
+          if (timedOut) p.close().catch(() => {}); // opened too late: nobody owns it
+          else if (typeof (p as Partial<UnixPort>).fd !== 'number' || !(p as Partial<UnixPort>).poller) {
+            p.close().catch(() => {});
+            reject(new SerialOpenError('EIO', opts.path, `serial port ${opts.path}: this platform's serialport binding has no pollable fd (ftc runs on Linux)`));
+          } else resolve(p as UnixPort);
+        },
+        (err: Error) => {
+          clearTimeout(timer);
+          if (!timedOut) reject(classifyOpenError(opts.path, err));
+        },
+      );
     });
   } catch (err) {
     stats.errors++;
-    if (port.isOpen) port.close(() => {});
     throw err;
   }
-  return new PortLink(port, opts.path, txQueueBytesMax, stats);
+  return new DirectLink(port, opts.path, txQueueBytesMax, stats);
 }
