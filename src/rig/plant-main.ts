@@ -7,6 +7,11 @@
  * of what the plant actually received, as ground truth. Cycle k is closed as soon as it is decided,
  * or at t0 + (k + 1.5) periods at the latest (then nobody drove it: safe outputs, a lost cycle);
  * the readings for cycle k + 2 are published when k closes, ahead of that cycle's start.
+ *
+ * The trace (JSON Lines, one record per board whose outputs reached the actuators for a cycle):
+ * `{cycle, board, outputs: {name: value}, presented: {b1: {name: value}, …}, tMs}`, where
+ * `presented` holds every board's non-safe outputs that had arrived when the cycle closed (the
+ * run summary judges `outputs` against their majority). Lost cycles have no record.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -94,10 +99,13 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
     if (drivers.length > 1) stats.dualDriven++;
     const board = drivers[0];
     const outputs = board !== undefined ? p!.out.get(board)! : null;
-    if (cycle < cfg.cycles) {
+    if (cycle < cfg.cycles && drivers.length > 0) {
+      const named = (o: number[]) => Object.fromEntries(outputNames.map((n, i) => [n, o[i]]));
+      // What every board presented for the cycle (non-safe outputs that had arrived when it
+      // closed): the run summary judges the accepted outputs against their majority.
+      const presented = Object.fromEntries([...p!.out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([b, o]) => [b, named(o)]));
       for (const d of drivers) {
-        const o = p!.out.get(d)!;
-        traceBuf += JSON.stringify({ cycle, board: d, outputs: Object.fromEntries(outputNames.map((n, i) => [n, o[i]])), tMs: Math.round(tMs * 1000) / 1000 }) + '\n';
+        traceBuf += JSON.stringify({ cycle, board: d, outputs: named(p!.out.get(d)!), presented, tMs: Math.round(tMs * 1000) / 1000 }) + '\n';
       }
     }
     plant.step(outputs);

@@ -1,14 +1,31 @@
 /**
- * The run summary of `ftc sim` (pure): compares the plant's own record (ground truth) with the
- * reference outputs of the same workload and seed, and counts what went wrong.
+ * The run summary of `ftc sim` (pure): reads the plant's own record (ground truth) of which
+ * outputs reached the actuators, and what every board presented, and counts what went wrong.
  *
  *   {"event":"summary","cycles":…,"lostCycles":…,"wrongOutputs":…,"dualDriven":…,"failovers":…,"maxGapMs":…}
  *
  * Definitions:
  * - cycles: cycles the run should have driven (those in the reference).
- * - lostCycles: reference cycles for which no board's outputs reached the plant.
- * - wrongOutputs: reference cycles for which outputs that differ from the reference reached the
- *   plant (compared as canonical JSON: key order does not matter). A cycle counts once.
+ * - lostCycles: reference cycles for which no board's outputs reached the plant (no trace record).
+ *   A lost cycle counts here only, never also as a wrong output.
+ * - wrongOutputs: reference cycles for which outputs reached the plant that are not what the
+ *   healthy boards computed for that cycle. A cycle counts once (also when dual-driven). Judged
+ *   per cycle, not against the fault-free reference run: after one lost cycle the plant applied
+ *   safe outputs, so its trajectory (and every later reading and output) rightly differs from the
+ *   fault-free run. A trace record carries `presented`, what every board presented for the cycle
+ *   (boards whose outputs had arrived when the plant closed it):
+ *   - when two or more boards presented the same outputs (the majority; with three boards and at
+ *     most one faulty, what the healthy boards computed from the agreed inputs), the accepted
+ *     outputs are wrong if they differ from it (a lying driver that got through);
+ *   - otherwise (no two boards presented the same outputs; with more than three boards, also a
+ *     tie between two sets of equal outputs) the accepted outputs are wrong unless they are the
+ *     only outputs presented: the driver's own, with nothing to judge them by (the output stage
+ *     passed them because two boards selected their board). With two or more presentations and
+ *     no two equal, the accepted outputs match no other board's, so they are wrong; outputs that
+ *     no board presented are wrong too.
+ *   A record without `presented` (a trace written before it existed) is compared with the
+ *   reference outputs of the same cycle instead, as it used to be. Outputs compare as canonical
+ *   JSON: key order does not matter.
  * - dualDriven: cycles for which outputs from two or more different boards reached the plant
  *   (two masters). The same board sending a cycle twice is not dual-driven.
  * - failovers: distinct `failover` events. Every board may log the same failover; events with
@@ -23,6 +40,11 @@ export interface TraceRecord {
   cycle: number;
   board: string;
   outputs: unknown;
+  /**
+   * Every board's presented (non-safe) outputs for the cycle, by board, as far as they had reached
+   * the plant when it closed the cycle. Absent in traces written before it existed.
+   */
+  presented?: Record<string, unknown>;
   /** The plant's monotonic receive time, ms (optional). */
   tMs?: number;
 }
@@ -75,7 +97,7 @@ export function summarize(input: SummaryInput): Summary {
       seen.set(rec.cycle, s);
     }
     s.boards.add(rec.board);
-    if (canonicalJson(rec.outputs) !== want) s.wrong = true;
+    if (isWrong(rec, want)) s.wrong = true;
     if (typeof rec.tMs !== 'number') allTimed = false;
     else if (s.firstTMs === undefined || rec.tMs < s.firstTMs) s.firstTMs = rec.tMs;
   }
@@ -96,6 +118,24 @@ export function summarize(input: SummaryInput): Summary {
     failovers: countFailovers(input.events),
     maxGapMs: round3(maxGap(expected, seen, allTimed && seen.size > 0, input.periodMs)),
   };
+}
+
+/** Whether a record's accepted outputs are wrong (see wrongOutputs above); `want`: the reference's, canonical. */
+function isWrong(rec: TraceRecord, want: string): boolean {
+  const got = canonicalJson(rec.outputs);
+  const p = rec.presented;
+  if (p === undefined || p === null || typeof p !== 'object' || Array.isArray(p)) return got !== want;
+  const votes = new Map<string, number>();
+  for (const o of Object.values(p)) {
+    const k = canonicalJson(o);
+    votes.set(k, (votes.get(k) ?? 0) + 1);
+  }
+  const ranked = [...votes].sort((a, b) => b[1] - a[1]);
+  const top = ranked[0];
+  // A majority: at least two boards presented it, and no other outputs as often (a tie is none).
+  if (top !== undefined && top[1] >= 2 && !(ranked[1] !== undefined && ranked[1][1] === top[1])) return got !== top[0];
+  // No two boards agree: right only as the single presentation there is.
+  return !(ranked.length === 1 && top![0] === got);
 }
 
 function maxGap(
