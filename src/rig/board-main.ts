@@ -27,6 +27,7 @@ import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
 import { tickMaxMs } from '../shell/board.ts';
 import { SIM_LINK_TIMING, SIM_WATCHDOG_FEED_PERIOD_MS, simPeripheralPins, simPins, simPsuRails } from './sim-board.ts';
+import { startCpuProfileIfAsked } from './cpu-profile.ts';
 import { simVoterTiming } from './sim-timing.ts';
 import { SIM_BOARDS, boardIndex, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
 
@@ -130,6 +131,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   log.append('warm-up', { warm: warm.warm, tookMs: Math.round(warm.tookMs), wakes: warm.wakes, lateMaxMs: Math.round(warm.lateMaxMs * 10) / 10 });
 
   // ---- wait for the rig's time base, then run
+  startCpuProfileIfAsked(self);
   emitEvent({ kind: 'ready', board: self });
   const t0Ms = await started;
   const plantIo = await openDatagramLink({ host: '127.0.0.1', port: ports.boardPlant(selfIdx) });

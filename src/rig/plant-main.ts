@@ -21,6 +21,8 @@ import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, emitEvent } from './child.ts';
 import { monoMs, simPorts, type PlantMsg, type SimChildConfig, SIM_BOARDS } from './sim-protocol.ts';
 
+/** How often the readings of the next two cycles are sent again (for boards that just started). */
+const REPUBLISH_MS = 200;
 /** Cycles of select/output records kept ahead of the closing point (late and early datagrams). */
 const pendingCyclesMax = 64;
 
@@ -139,12 +141,17 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
   // The first readings, before cycle 0 starts.
   publish(0);
   publish(1);
+  let republishedAt = -Infinity;
   const tick = () => {
     const now = monoMs();
-    // Re-publish the readings boards need next: a board that (re)started after they were first
-    // sent must not sample stale values.
-    publish(next);
-    publish(next + 1);
+    // Re-publish the readings boards need next every REPUBLISH_MS: a board that (re)started after
+    // they were first sent must not sample stale values for long. (Every period it would be
+    // two datagrams a cycle per board for nothing: readings go out once, when a cycle closes.)
+    if (now - republishedAt >= REPUBLISH_MS) {
+      republishedAt = now;
+      publish(next);
+      publish(next + 1);
+    }
     closeDecided();
     // Close overdue cycles: nobody drove them in time. Timers run before the poll phase, so when
     // this process itself was woken late the boards' datagrams that arrived in time are still

@@ -21,6 +21,7 @@ import { runReference } from '../sim/plant.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { UsageError, type SimOptions } from './actions.ts';
 import { makeVoterConfig } from '../voter/config.ts';
+import { ensureBuilt } from './build.ts';
 import { SIM_FENCE_GRACE_MS, SIM_RESTART_DELAY_MS, SIM_START_DELAY_MS, SIM_WATCHDOG_TIMEOUT_MS } from './sim-board.ts';
 import { simVoterTiming } from './sim-timing.ts';
 import { addGap, dashboardWanted, emptyGapHistogram, startDashboard, type DashboardFault, type DashboardState } from './dashboard.ts';
@@ -129,12 +130,17 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       if (line) out.write(line + '\n');
     }
   };
+  // The children run the compiled JavaScript (dist/, rebuilt here if src/ changed since), or
+  // the sources through tsx if there is no usable build (src/rig/build.ts says why).
+  const buildState = ensureBuilt(repoRoot);
+  if (!buildState.compiled) emit({ kind: 'build', note: buildState.note });
+  const childEntry = buildState.compiled ? [join(repoRoot, 'dist/rig/sim-child.js')] : ['--import', 'tsx', join(repoRoot, 'src/rig/sim-child.ts')];
   const sup = new Supervisor(
     ['plant', ...SIM_BOARDS].map((name) => ({
       name,
       command: process.execPath,
-      // FTC_CHILD_NODE_ARGS: extra node options for the children (profiling: --cpu-prof, --perf-basic-prof).
-      args: [...(process.env.FTC_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', join(repoRoot, 'src/rig/sim-child.ts')],
+      // FTC_CHILD_NODE_ARGS: extra node options for the children (profiling: --perf-basic-prof, --prof).
+      args: [...(process.env.FTC_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean), ...childEntry],
       cwd: repoRoot,
       env: { FTC_SIM: JSON.stringify(childCfg) },
     })),
