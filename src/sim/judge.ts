@@ -113,6 +113,7 @@ export class RigJudge {
   readonly #detect: number[] = [];
   readonly #reform: number[] = [];
   #allInSinceMs: number | null = null;
+  #drivenSinceMs: number | null = null;
 
   constructor(o: JudgeOptions) {
     this.o = o;
@@ -157,7 +158,10 @@ export class RigJudge {
   #windowEnd(w: Window): number {
     if (w.toMs === Infinity) return Infinity;
     if (w.backInMs !== null) return w.backInMs + this.o.settleMs;
-    return w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
+    // Voted out and not back yet: faulty until it is, within the rejoin bound. Never voted out (a
+    // hold-up the others masked): only the settling time after the fault.
+    if (w.votedOutMs !== null) return w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
+    return w.toMs + this.o.settleMs;
   }
 
   /** Do two windows overlap (each from its start to the end of its settling)? */
@@ -180,12 +184,12 @@ export class RigJudge {
   }
 
   /** Rig-wide outages, and spells with two boards faulty at once (from the second one's start). */
-  #rigLike(): Array<{ fromMs: number; toMs: number; reformedMs: number | null; why: string; set?: (ms: number) => void }> {
-    const out: Array<{ fromMs: number; toMs: number; reformedMs: number | null; why: string; set?: (ms: number) => void }> = [...this.#rig.map((r) => ({ ...r, set: (ms: number) => { r.reformedMs = ms; } }))];
+  #rigLike(): Array<{ fromMs: number; toMs: number; reformedMs: number | null; why: string; rigWide: boolean; set?: (ms: number) => void }> {
+    const out: Array<{ fromMs: number; toMs: number; reformedMs: number | null; why: string; rigWide: boolean; set?: (ms: number) => void }> = [...this.#rig.map((r) => ({ ...r, rigWide: true, set: (ms: number) => { r.reformedMs = ms; } }))];
     for (const d of this.#doubles) {
       out.push({
         fromMs: Math.max(d.a.fromMs, d.b.fromMs), toMs: Math.max(d.a.toMs, d.b.toMs), reformedMs: d.reformedMs,
-        why: `${this.o.boards[d.a.board]} (${d.a.why}) and ${this.o.boards[d.b.board]} (${d.b.why}) faulty together`,
+        why: `${this.o.boards[d.a.board]} (${d.a.why}) and ${this.o.boards[d.b.board]} (${d.b.why}) faulty together`, rigWide: false,
         set: (ms) => { d.reformedMs = ms; },
       });
     }
@@ -240,9 +244,14 @@ export class RigJudge {
     const allIn = driven && this.#members.every((m) => m.size === this.o.boards.length);
     if (!allIn) this.#allInSinceMs = null;
     else this.#allInSinceMs ??= tMs;
+    if (!driven) this.#drivenSinceMs = null;
+    else this.#drivenSinceMs ??= tMs;
     for (const r of this.#rigLike()) {
-      if (r.reformedMs !== null || tMs < r.toMs || this.#allInSinceMs === null) continue;
-      const since = Math.max(this.#allInSinceMs, r.toMs);
+      // After a rig-wide outage every board must be back; after two faulty boards, the rig must
+      // drive again (each board's own return is L3).
+      const since0 = r.rigWide ? this.#allInSinceMs : this.#drivenSinceMs;
+      if (r.reformedMs !== null || tMs < r.toMs || since0 === null) continue;
+      const since = Math.max(since0, r.toMs);
       if (tMs - since >= this.o.settleMs) r.set!(since);
     }
   }

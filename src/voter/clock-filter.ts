@@ -53,12 +53,16 @@ export class SkewFilter {
     if (s.length > this.windowCycles) s.shift();
   }
 
-  /** The best offset of `peer` among the samples of the last `windowCycles` before `cycle`, or NaN. */
-  offset(peer: number, cycle: number): number {
+  /**
+   * The best offset of `peer` among the samples of the last `windowCycles` before `cycle`, or
+   * NaN. `twoWayOnly`: only samples whose delay cancelled (a one-way sample cannot tell a late
+   * sender from a late reader: a voting board acts on two-way samples only).
+   */
+  offset(peer: number, cycle: number, twoWayOnly = false): number {
     const s = this.#samples[peer]!;
     while (s.length > 0 && s[0]!.cycle < cycle - this.windowCycles) s.shift();
     let best: Sample | null = null;
-    for (const x of s) if (best === null || x.delayMs < best.delayMs) best = x;
+    for (const x of s) if ((!twoWayOnly || x.twoWay) && (best === null || x.delayMs < best.delayMs)) best = x;
     return best === null ? NaN : best.offsetMs;
   }
 

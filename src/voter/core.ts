@@ -717,7 +717,7 @@ export class BoardCore<S> {
     for (let b = 0; b < this.cfg.boards; b++) {
       if (b === this.self) continue;
       if (!(this.#members & bit(b)) && this.#role !== 'joining' && this.#role !== 'service') continue;
-      const off = this.#skew.offset(b, this.#nextCycle);
+      const off = this.#skew.offset(b, this.#nextCycle, this.#role === 'member');
       if (!Number.isNaN(off)) xs.push(off);
     }
     this.#measured.fill(NaN);
