@@ -129,6 +129,7 @@ export class BoardController<S> {
   #wakeAtMs = 0;
   readonly timing = { ticks: 0, lateOver1Ms: 0, lateOver5Ms: 0, lateMaxMs: 0, lateMaxSinceStatusMs: 0 };
   #stopped = false;
+  #silent = false;
   readonly #healthCauses = new Map<string, string>();
   #shutdown: Promise<void> | null = null;
 
@@ -193,7 +194,10 @@ export class BoardController<S> {
       clock: p.clock,
       eventLoop: p.eventLoop ?? (() => this.#sampleTickLateness()),
       heap: p.heap ?? heapSample,
-      onStopped: (reason) => p.log.append('watchdog-withheld', { reason }),
+      onStopped: (reason) => {
+        p.log.append('watchdog-withheld', { reason });
+        this.#goSilent();
+      },
     });
     if (p.console) {
       serveConsole({
@@ -209,6 +213,24 @@ export class BoardController<S> {
     this.#stopped = true;
     this.#cancelTick?.();
     this.#cancelTick = null;
+  }
+
+  /**
+   * Supervision stopped feeding the hardware watchdog: this board will be reset whatever it does
+   * now. It goes silent at once (fail-silent): no more frames, votes or selects, its relays open,
+   * so its peers vote it out and never vote a board back in that is about to vanish. Only the
+   * watchdog's own countdown keeps running (the simulator's watchdog is polled by the tick).
+   */
+  #goSilent(): void {
+    if (this.#silent) return;
+    this.#silent = true;
+    this.#p.io.select(this.core.cycle, null);
+    this.#p.peripherals?.setRole('voted-out');
+  }
+
+  /** True once supervision has given up on this board (see #goSilent). */
+  get silent(): boolean {
+    return this.#silent;
   }
 
   /** The johnny-five parts this board drives (LEDs, relays, button), if it has them. */
@@ -334,6 +356,7 @@ export class BoardController<S> {
     }
     // The hardware counts first: a stall shows up here as a missed feed (the sim watchdog resets).
     p.watchdog.hw.poll?.(now);
+    if (this.#silent) return now + tickMaxMs;
     p.links.step(now);
     const inbox: Inbound[] = [];
     for (const f of p.links.drain()) {

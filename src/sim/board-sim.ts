@@ -439,10 +439,13 @@ export class BoardSim {
     const grids = new Map<number, number>();
     for (const s of this.slots) {
       const c = s.controller;
-      if (!c || s.proc.state !== 'up' || (c.core.role !== 'member' && c.core.role !== 'observer')) continue;
-      grids.set(s.idx, s.proc.clock.trueOf(c.core.epochMs));
+      // Voting boards only: a board on its way back in is still finding the grid.
+      if (!c || s.proc.state !== 'up' || c.core.role !== 'member' || c.silent) continue;
+      // The start of its current cycle, mapped to true time (not cycle 0's: a clock whose rate
+      // changed since would map an old local time wrongly).
+      grids.set(s.idx, s.proc.clock.trueOf(c.core.epochMs + c.core.cycle * P));
     }
-    const members = [...grids].filter(([b]) => this.slots[b]!.controller?.core.role === 'member').map(([, g]) => g);
+    const members = [...grids.values()];
     // The rig's grid: the members' median when three vote, else the grid they all started on.
     const ref = members.length >= 3 ? members.sort((a, b) => a - b)[1]! : this.#t0;
     const bound = this.voter.clockSkewMaxMs ?? 0.5;

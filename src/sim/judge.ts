@@ -113,11 +113,16 @@ export class RigJudge {
   readonly #detect: number[] = [];
   readonly #reform: number[] = [];
   #allInSinceMs: number | null = null;
+  /** When each board was voted out / voted in (as its peers logged it). */
+  readonly #outs: number[][];
+  readonly #ins: number[][];
   #drivenSinceMs: number | null = null;
 
   constructor(o: JudgeOptions) {
     this.o = o;
     this.#members = o.boards.map(() => new Set<number>());
+    this.#outs = o.boards.map(() => []);
+    this.#ins = o.boards.map(() => []);
   }
 
   #idx(name: unknown): number | null {
@@ -211,6 +216,7 @@ export class RigJudge {
     switch (e.kind) {
       case 'votedOut':
         if (target === null) return;
+        if (this.#outs[target]!.at(-1) !== tMs) this.#outs[target]!.push(tMs);
         for (const w of this.#windows) if (w.board === target && w.votedOutMs === null && tMs >= w.fromMs - this.o.periodMs) w.votedOutMs = tMs;
         if (single && healthy(board) && healthy(target)) this.violate(tMs, 'misdiagnosis', `${this.o.boards[board]} voted out healthy ${this.o.boards[target]}`);
         return;
@@ -222,6 +228,7 @@ export class RigJudge {
         return;
       case 'votedIn':
         if (target === null) return;
+        if (this.#ins[target]!.at(-1) !== tMs) this.#ins[target]!.push(tMs);
         for (const w of this.#windows) if (w.board === target && w.backInMs === null && tMs >= w.toMs) w.backInMs = tMs;
         return;
       case 'alarm':
@@ -310,27 +317,39 @@ export class RigJudge {
         } else this.#detect.push(w.votedOutMs - w.fromMs);
       }
     }
-    // L3 per spell of one board's faults: windows of a board that overlap (a hang that ends in a
-    // watchdog reset, a late wake while it restarts) make one spell, over when the last one is.
+    // L3: each time a board was voted out, it is back within the bound after it was repaired:
+    // after the end of every fault of that board that began before it was back (a hang that ends
+    // in a watchdog reset, a late wake while it restarts: one spell, over when the last one is).
     for (let board = 0; board < this.o.boards.length; board++) {
-      const ws = this.#windows.filter((w) => w.board === board).sort((x, y) => x.fromMs - y.fromMs);
-      for (let i = 0; i < ws.length;) {
-        const spell = [ws[i]!];
-        let last = ws[i]!;
-        for (i++; i < ws.length && ws[i]!.fromMs <= (last.backInMs ?? Infinity); i++) {
-          spell.push(ws[i]!);
-          if (ws[i]!.toMs >= last.toMs) last = ws[i]!;
+      const outs = this.#outs[board]!;
+      const ins = this.#ins[board]!;
+      const ws = this.#windows.filter((w) => w.board === board);
+      let backUntil = -Infinity;
+      for (const v of outs) {
+        if (v < backUntil) continue; // still out from an earlier vote-out
+        const active = ws.filter((w) => v >= w.fromMs - this.o.periodMs && v <= this.#windowEnd(w));
+        if (active.length === 0) continue; // a healthy board voted out: L2 said so
+        let repairedMs = Math.max(...active.map((w) => w.toMs));
+        const spell = [...active];
+        let back = ins.find((t) => t >= Math.max(v, repairedMs)) ?? null;
+        for (;;) {
+          const more = ws.filter((w) => !spell.includes(w) && w.fromMs > v && w.fromMs < (back ?? Infinity) && w.toMs > repairedMs);
+          if (more.length === 0) break;
+          spell.push(...more);
+          repairedMs = Math.max(repairedMs, ...more.map((w) => w.toMs));
+          back = ins.find((t) => t >= repairedMs) ?? null;
         }
-        if (last.toMs === Infinity) continue;
+        backUntil = back ?? Infinity;
+        if (repairedMs === Infinity) continue;
         const alone = spell.every((w) => !this.#inRigWide(w.fromMs) && this.#windows.every((x) => x.board === board || !this.#overlap(w, x)));
         const bound = alone ? this.o.rejoinBoundMs : this.o.reformBoundMs;
         const why = spell.map((w) => w.why).join(', then ');
-        if (last.backInMs !== null) {
-          const ms = last.backInMs - last.toMs;
-          if (ms > bound) this.violate(last.backInMs, 'notReintegrated', `${this.o.boards[board]} (${why}, over at ${Math.round(last.toMs)} ms) back in the voting set only after ${Math.round(ms)} ms (bound ${bound} ms)`);
-          if (alone) this.#rejoin.push(ms);
-        } else if (last.toMs + bound < endMs && spell.some((w) => w.votedOutMs !== null)) {
-          this.violate(last.toMs + bound, 'notReintegrated', `${this.o.boards[board]} (${why}, over at ${Math.round(last.toMs)} ms) not back in the voting set within ${bound} ms`);
+        if (back !== null) {
+          const ms = back - repairedMs;
+          if (ms > bound) this.violate(back, 'notReintegrated', `${this.o.boards[board]} (${why}, over at ${Math.round(repairedMs)} ms) back in the voting set only after ${Math.round(ms)} ms (bound ${bound} ms)`);
+          if (alone) this.#rejoin.push(Math.max(0, ms));
+        } else if (repairedMs + bound < endMs) {
+          this.violate(repairedMs + bound, 'notReintegrated', `${this.o.boards[board]} (${why}, over at ${Math.round(repairedMs)} ms) not back in the voting set within ${bound} ms`);
         }
       }
     }
