@@ -82,7 +82,10 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
     if (m.cycle >= next + pendingCyclesMax) return;
     const p = rec(m.cycle);
     if (m.t === 'sel') p.sel.set(m.b, m.sel);
-    else if (m.t === 'out' && !m.safe) p.out.set(m.b, m.outputs);
+    // Safe outputs replace what the board presented before: a board that fails safe after its
+    // count (no two digests agree) withdraws the outputs it latched at compute time, so a select
+    // of it drives the safe outputs, never the disputed ones.
+    else if (m.t === 'out') p.out.set(m.b, m.outputs);
     closeDecided();
   });
 

@@ -94,7 +94,8 @@ export function warmUpTiming(periodMs: number, lateMaxMs: number): Pick<WarmUpOp
   return {
     intervalMs: periodMs / 4,
     punctualMs: Math.max(WARM_UP_PUNCTUAL_MS, 4 * periodMs),
-    lateOkMs: lateMaxMs / 2,
+    // The lateness the voter itself tolerates: a board this punctual keeps its sync points.
+    lateOkMs: lateMaxMs,
     boundMs: Math.max(WARM_UP_BOUND_MS, 8 * periodMs),
   };
 }

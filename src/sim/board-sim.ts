@@ -132,6 +132,8 @@ export class BoardSim {
   readonly #udp = new Map<number, SimDatagramLink>();
   #t0 = 0;
   #t0Known = false;
+  /** A power cut in progress: its referee window, and the boards not running again yet. */
+  #powerCut: { window: ReturnType<RigJudge['rigWide']>; pending: Set<number> } | null = null;
   /** Boards ready before the rig's t0 was decided (first boot). */
   #waiting: Array<() => void> = [];
   #pending: Promise<void>[] = [];
@@ -150,7 +152,7 @@ export class BoardSim {
       lateFaultMs: lateMaxMs, ...o.bounds,
     };
     this.judge = new RigJudge({
-      boards: SIM_BOARDS, periodMs: this.periodMs, rejoinBoundMs: this.bounds.rejoinMs, detectBoundMs: this.bounds.detectMs,
+      boards: SIM_BOARDS, safeOutputs: tankWorkload.safeOutputs, periodMs: this.periodMs, rejoinBoundMs: this.bounds.rejoinMs, detectBoundMs: this.bounds.detectMs,
       reformBoundMs: this.bounds.reformMs, settleMs: this.bounds.settleMs,
     });
     this.plant = new Plant({ seed: o.seed });
@@ -225,7 +227,11 @@ export class BoardSim {
     const gen = proc.generation;
     const w = slot.downWindow;
     slot.downWindow = null;
-    proc.onFirstSend = w ? () => this.judge.endFault(w, this.tMs) : null;
+    const cut = this.#powerCut;
+    proc.onFirstSend = () => {
+      if (w) this.judge.endFault(w, this.tMs);
+      if (cut && cut.pending.delete(slot.idx) && cut.pending.size === 0) this.judge.endRigWide(cut.window, this.tMs);
+    };
     const clock = proc.clock;
     const log = new MemoryEventLog({ board: slot.name, boot: slot.boot, clock, wallNowMs: () => WALL_EPOCH_MS + this.world.nowMs });
     log.onAppend((e) => {
@@ -377,8 +383,9 @@ export class BoardSim {
         if (slot.sensor === 'noisy') return [base[0]! + this.rng.range(-0.2, 0.2), this.rng.int(2)];
         return base;
       },
-      present: (cycle, outputs, safe) => {
-        if (safe || slot.proc.generation !== gen || !slot.proc.noteSend()) return;
+      // Safe outputs replace the board's earlier presentation (as the plant of `ftc sim` does).
+      present: (cycle, outputs) => {
+        if (slot.proc.generation !== gen || !slot.proc.noteSend()) return;
         const copy = [...outputs];
         this.world.at(this.world.nowMs + sampleLatency(plantLatency, this.rng), () => this.#arrive(cycle, slot.idx, 'out', copy));
       },
@@ -626,7 +633,8 @@ export class BoardSim {
         return;
       }
       case 'powerCut': {
-        this.judge.rigWide(t, t + forMs, 'power cut');
+        // Over when every board runs again (its first frame): the re-form is timed from there.
+        this.#powerCut = { window: this.judge.rigWide(t, Infinity, 'power cut'), pending: new Set(this.slots.map((x) => x.idx)) };
         for (const s of this.slots) {
           this.#down(s, 'power cut', null);
           s.cold = true;

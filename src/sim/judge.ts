@@ -24,6 +24,8 @@ import type { LogEvent } from '../eventlog/eventlog.ts';
 
 export interface JudgeOptions {
   boards: readonly string[];
+  /** The workload's safe outputs: a rig that drives them is failing safe, not recovered. */
+  safeOutputs: readonly number[];
   periodMs: number;
   rejoinBoundMs: number;
   detectBoundMs: number;
@@ -156,8 +158,15 @@ export class RigJudge {
   }
 
   /** Every board is affected (power cut, every process held): all excused until the rig re-forms. */
-  rigWide(fromMs: number, toMs: number, why: string): void {
-    this.#rig.push({ fromMs, toMs, why, reformedMs: null });
+  rigWide(fromMs: number, toMs: number, why: string): RigWindow {
+    const r: RigWindow = { fromMs, toMs, why, reformedMs: null };
+    this.#rig.push(r);
+    return r;
+  }
+
+  /** A rig-wide outage opened with toMs = Infinity is over (e.g. every board is running again). */
+  endRigWide(r: RigWindow, atMs: number): void {
+    if (r.toMs === Infinity) r.toMs = atMs;
   }
 
   #windowEnd(w: Window): number {
@@ -301,7 +310,7 @@ export class RigJudge {
         this.violate(tMs, 'lostCycle', `cycle ${cycle}: no output reached the plant (selects ${JSON.stringify([...c.selects].map(([b, s]) => [this.o.boards[b], s === null ? null : this.o.boards[s]]))}, outputs from ${[...c.presented.keys()].map((b) => this.o.boards[b]).join(',') || 'nobody'})`);
       }
     }
-    this.#checkReformed(tMs, accepted !== null);
+    this.#checkReformed(tMs, accepted !== null && !sameOutputs(accepted, this.o.safeOutputs));
     return { driver, accepted };
   }
 
@@ -354,7 +363,10 @@ export class RigJudge {
       }
     }
     for (const r of this.#rigLike()) {
-      if (r.reformedMs !== null) this.#reform.push(r.reformedMs - r.toMs);
+      if (r.reformedMs !== null) {
+        this.#reform.push(r.reformedMs - r.toMs);
+        if (r.reformedMs - r.toMs > this.o.reformBoundMs) this.violate(r.reformedMs, 'notReformed', `after ${r.why} (over at ${Math.round(r.toMs)} ms) the rig re-formed only after ${Math.round(r.reformedMs - r.toMs)} ms (bound ${this.o.reformBoundMs} ms)`);
+      }
       else if (r.toMs + this.o.reformBoundMs < endMs) this.violate(r.toMs + this.o.reformBoundMs, 'notReformed', `after ${r.why} (over at ${Math.round(r.toMs)} ms) the rig did not re-form within ${this.o.reformBoundMs} ms`);
     }
     let dual = 0;

@@ -346,13 +346,16 @@ export class BoardCore<S> {
       const lateCountOk = p >= 2 && this.#role === 'member' && this.#recs.get(c)?.mine !== undefined
         && nowMs <= this.#deadline(c + 1, 0) + this.cfg.lateMaxMs;
       if (nowMs - dl > this.cfg.lateMaxMs && this.#offCycle !== c && !lateCountOk) {
-        // Missed a sync point (pause, starvation, the OS delaying the process). A member that is
+        // Missed a sync point (pause, starvation, the OS delaying the process). A voting board that is
         // at most lateToleranceCycles behind sends nothing stale for this cycle and computes it
         // from its peers' votes (#resolveMissed); the peers count its missing vote as a fault, so
         // a board that is late alone again and again is voted out, and its own late score makes
         // it step down. Further behind (or not a member), it rejoins through a snapshot.
         const behindMs = nowMs - this.#deadline(c, 0);
-        const tolerate = this.#role === 'member' && behindMs <= this.cfg.lateToleranceCycles * P
+        // An observer proving itself is tolerated the same way: a late wake costs it its clean
+        // cycles so far (its peers see a vote missing), not its snapshot.
+        const voting = this.#role === 'member' || this.#role === 'observer';
+        const tolerate = voting && behindMs <= this.cfg.lateToleranceCycles * P
           && this.#lateScore + 1 < this.cfg.lateBudgetCycles;
         if (!tolerate) {
           if (this.#role === 'member' || this.#role === 'observer') this.#demote(this.#role === 'member' && behindMs <= this.cfg.lateToleranceCycles * P ? 'persistentlyLate' : 'missedSync', c);
@@ -364,7 +367,7 @@ export class BoardCore<S> {
         this.#lateScore++;
         this.#event(c, 'late', this.self, `phase ${p} ${Math.round((nowMs - dl) * 10) / 10} ms late`);
       }
-      if (this.#offCycle === c && this.#role === 'member') {
+      if (this.#offCycle === c && (this.#role === 'member' || this.#role === 'observer')) {
         if (p === 2) this.#resolveMissed(c);
         else if (p === 3) this.#applyPending(c);
       } else this.#runPhase(c, p, local);
