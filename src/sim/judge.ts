@@ -235,6 +235,11 @@ export class RigJudge {
       case 'demoted':
         if (single && healthy(board)) this.violate(tMs, 'misdiagnosis', `healthy ${this.o.boards[board]} stepped down (${String(e.detail)})`);
         return;
+      case 'reformed':
+        // The boards of a re-form become members together, with no vote: back in, each of them.
+        if (this.#ins[board]!.at(-1) !== tMs) this.#ins[board]!.push(tMs);
+        for (const w of this.#windows) if (w.board === board && w.backInMs === null && tMs >= w.toMs) w.backInMs = tMs;
+        return;
       case 'votedIn':
         if (target === null) return;
         if (this.#ins[target]!.at(-1) !== tMs) this.#ins[target]!.push(tMs);
@@ -362,7 +367,17 @@ export class RigJudge {
         }
       }
     }
-    for (const r of this.#rigLike()) {
+    // Outages that overlap (two faulty boards, then a power cut) are one: the rig recovers from
+    // the end of the last.
+    const rl = this.#rigLike().sort((x, y) => x.fromMs - y.fromMs);
+    for (let i = 0; i < rl.length; i++) {
+      for (let j = i + 1; j < rl.length; j++) {
+        const a = rl[i]!, b = rl[j]!;
+        const aEnd = a.reformedMs ?? a.toMs + this.o.reformBoundMs;
+        if (b.fromMs <= aEnd && b.toMs > a.toMs) { a.toMs = b.toMs; a.reformedMs = b.reformedMs; }
+      }
+    }
+    for (const r of rl) {
       if (r.reformedMs !== null) {
         this.#reform.push(r.reformedMs - r.toMs);
         if (r.reformedMs - r.toMs > this.o.reformBoundMs) this.violate(r.reformedMs, 'notReformed', `after ${r.why} (over at ${Math.round(r.toMs)} ms) the rig re-formed only after ${Math.round(r.reformedMs - r.toMs)} ms (bound ${this.o.reformBoundMs} ms)`);
