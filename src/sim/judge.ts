@@ -172,10 +172,20 @@ export class RigJudge {
   #windowEnd(w: Window): number {
     if (w.toMs === Infinity) return Infinity;
     if (w.backInMs !== null) return w.backInMs + this.o.settleMs;
-    // Voted out and not back yet: faulty until it is, within the rejoin bound. Never voted out (a
-    // hold-up the others masked): only the settling time after the fault.
-    if (w.votedOutMs !== null) return w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
+    // Out of the voting set when the fault ended (voted out by it, or already out before): faulty
+    // until it is back, within the rejoin bound. Never out (a hold-up the others masked): only the
+    // settling time after the fault.
+    if (w.votedOutMs !== null || this.#outAt(w.board, w.toMs)) return w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
     return w.toMs + this.o.settleMs;
+  }
+
+  /** Was `board` out of the voting set at tMs (its last vote-out before then is later than its last return)? */
+  #outAt(board: number, tMs: number): boolean {
+    let out = -Infinity;
+    for (const t of this.#outs[board]!) if (t <= tMs) out = t;
+    let back = -Infinity;
+    for (const t of this.#ins[board]!) if (t <= tMs) back = t;
+    return out > back;
   }
 
   /** Do two windows overlap (each from its start to the end of its settling)? */
