@@ -104,7 +104,8 @@ let values: Record<string, string | boolean | undefined> = {};
 try {
   ({ values } = parseArgs({ args: optionArgs, options: parseOptions, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
 } catch (e) {
-  await usage(`${(e as Error).message}${optionArgs.some((a) => !a.startsWith('-')) ? ' (bench names go before the options)' : ''}`);
+  const positional = (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
+  await usage(`${(e as Error).message}${positional ? ' (bench names go before the options)' : ''}`);
 }
 const argsOf = new Map<string, BenchArgs>(selected.map((n) => [n, {}]));
 for (const [opt, raw] of Object.entries(values)) {
