@@ -156,6 +156,19 @@ export class FrameCodec {
   }
 
   /**
+   * The header of a candidate frame whose length and CRC check out, or null: for a receiver that
+   * drops a copy it has already delivered before spending a tag check on it. Nothing here is
+   * authenticated: use it only to decide to drop, never to accept.
+   */
+  peekHeader(bytes: Uint8Array): { type: number; source: number; epoch: number; seq: number } | null {
+    const len = bytes.length;
+    if (len > frameBytesMax || len < frameBytesMin) return null;
+    const crcAt = len - frameCrcBytes;
+    if (crc32c(bytes, 0, crcAt) !== readU32(bytes, crcAt)) return null;
+    return { type: bytes[1]!, source: bytes[3]!, epoch: readU32(bytes, 4), seq: readU32(bytes, 8) };
+  }
+
+  /**
    * Checks one candidate frame: length, CRC, fixed header, tag (in that order). Returns the frame
    * (payload is a view into `bytes`) or why it was rejected. Never throws on any input.
    * Replay and message type are the receiver's job (see FrameReceiver).

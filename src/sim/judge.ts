@@ -200,10 +200,10 @@ export class RigJudge {
   }
 
   #inRigWide(tMs: number): boolean {
-    for (const r of this.#rigLike()) {
-      const end = r.reformedMs !== null ? r.reformedMs + this.o.settleMs : r.toMs + this.o.reformBoundMs + this.o.settleMs;
-      if (tMs >= r.fromMs - this.o.periodMs && tMs <= end) return true;
-    }
+    const within = (fromMs: number, toMs: number, reformedMs: number | null) =>
+      tMs >= fromMs - this.o.periodMs && tMs <= (reformedMs !== null ? reformedMs + this.o.settleMs : toMs + this.o.reformBoundMs + this.o.settleMs);
+    for (const r of this.#rig) if (within(r.fromMs, r.toMs, r.reformedMs)) return true;
+    for (const d of this.#doubles) if (within(Math.max(d.a.fromMs, d.b.fromMs), Math.max(d.a.toMs, d.b.toMs), d.reformedMs)) return true;
     return false;
   }
 

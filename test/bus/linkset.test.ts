@@ -1,12 +1,14 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { readU32 } from '../../src/bus/frame.ts';
+import { hmacSha256 } from '../../src/bus/auth-node.ts';
+import { crc32c } from '../../src/bus/crc32c.ts';
+import { FrameCodec, readU32 } from '../../src/bus/frame.ts';
 import { LinkSet, SerialTransport, UdpTransport, type LinkSetOptions } from '../../src/bus/linkset.ts';
 import { MsgType } from '../../src/bus/msgtypes.ts';
 import { MemoryNetwork, MemorySerialPair } from '../../src/bus/testing.ts';
 import { VirtualClock } from '../../src/ports/clock.ts';
 import { checkProperty } from './_property.ts';
-import { keyedCodec, labCodec } from './_frames.ts';
+import { keyedCodec, labCodec, testKey } from './_frames.ts';
 
 const addrA = '10.0.0.1:7400';
 const addrB = '10.0.0.2:7400';
@@ -292,4 +294,33 @@ test('frames from a board other than the one a link is configured for are counte
   t.true(udp.counters.misrouted >= 50);
   t.false(udp.up);
   t.is(one.drain().length, 0);
+});
+
+test('the second copy of a frame, already delivered from the other link, is dropped without a tag check; a forged frame is still checked and rejected', (t) => {
+  let macs = 0;
+  const counting = new FrameCodec({ mode: 'hmac', key: testKey, mac: (k, d) => { macs++; return hmacSha256(k, d); } });
+  const { a, b, tick, lan, transport } = twoBoards({ codec: counting });
+  for (let i = 0; i < 30; i++) tick();
+  macs = 0;
+  const frames = 50;
+  for (let n = 0; n < frames; n++) {
+    a.send(MsgType.OutputVote, payloadOf(n), 2);
+    tick();
+  }
+  const got = b.drain().filter((f) => f.type === MsgType.OutputVote).map((f) => numberOf(f.payload));
+  t.deepEqual(got, Array.from({ length: frames }, (_, n) => n), 'each frame delivered once, in order');
+  t.true(b.counters.duplicates >= frames, `the second copies were dropped as duplicates (${b.counters.duplicates})`);
+  // Tags: one per frame sent, one per first copy received, plus the pings and pongs (4 links-ends,
+  // one ping each 100 ms, each ping and pong tagged and checked): never one per second copy.
+  const pingsAndPongs = 4 * 2 * 2 * Math.ceil((frames * 10) / 100 + 1);
+  t.true(macs >= 2 * frames && macs <= 2 * frames + pingsAndPongs, `${macs} tag computations for ${frames} frames sent and received over two links`);
+  // A frame with a forged tag (right CRC) is checked and rejected, and a later genuine one still arrives.
+  const forged = counting.encode({ type: MsgType.OutputVote, source: 1, epoch: 7, seq: a.nextSeq + 5 }, payloadOf(999));
+  forged[forged.length - 5] = forged[forged.length - 5]! ^ 1; // inside the tag
+  const crc = crc32c(forged, 0, forged.length - 4);
+  forged.set([crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff], forged.length - 4);
+  lan.enqueue(addrA, addrB, forged);
+  lan.pump();
+  t.is(transport(b, 'udp').counters.forged, 1);
+  t.false(b.drain().some((f) => numberOf(f.payload) === 999));
 });
