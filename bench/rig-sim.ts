@@ -170,13 +170,32 @@ export function clockTicksPerS(): number {
   return clkTck;
 }
 
-/** utime+stime (clock ticks) and RSS (kB) of one process, or null if it is gone. */
-export function procSample(pid: number): { ticks: number; rssKb: number } | null {
+/**
+ * utime+stime (clock ticks, /proc/<pid>/stat), time on a CPU (ns, /proc/<pid>/task/<tid>/schedstat
+ * summed over its threads; null if the kernel has no schedstat) and RSS (kB) of one process, or
+ * null if it is gone.
+ */
+export function procSample(pid: number): { ticks: number; runNs: number | null; rssKb: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    return { ticks: Number(f[11]) + Number(f[12]), rssKb };
+    // schedstat is per thread: the sum over the process's threads (GC and I/O helpers included).
+    let runNs: number | null = null;
+    try {
+      runNs = 0;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        try {
+          runNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        } catch {
+          /* thread gone */
+        }
+      }
+      if (!Number.isFinite(runNs)) runNs = null;
+    } catch {
+      runNs = null; // no schedstat
+    }
+    return { ticks: Number(f[11]) + Number(f[12]), runNs, rssKb };
   } catch {
     return null;
   }

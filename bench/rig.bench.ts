@@ -21,13 +21,16 @@
  * - perBoard: CPU (% of one core, utime+stime from /proc/<pid>/stat over a 4 s window in the
  *   middle of a 10 s fault-free run) and RSS of each board process (found by FTC_CHILD=b<N> in
  *   /proc/<pid>/environ) at each of FTC_BENCH_PERBOARD_RATES, against an idle Node process
- *   (`node -e "setInterval(()=>{},1000)"`) running alongside: its RSS in the same window, its CPU
- *   over the whole part (a 4 s window holds 0-1 of its clock ticks): ratios.
+ *   (`node -e "setInterval(()=>{},1000)"`) sampled over the same window: ratios. The CPU ratio
+ *   uses the schedstat run time (ns, summed over /proc/<pid>/task/<tid>/schedstat) on both sides:
+ *   the idle process uses 0-1 clock ticks of /proc/<pid>/stat in 4 s.
  *
  * Environment: FTC_BENCH_TRIALS (default 20), FTC_BENCH_RATES (maskedRate, default "20,50,100"),
  * FTC_BENCH_PERBOARD_RATES (default "50,100"), FTC_BENCH_RIG (the parts to run, comma-separated,
- * default "maskedRate,rejoin,perBoard"). Full size is about 80 + 40 + 2 simulator runs of 10-16 s
- * each (~25 min). Smoke: FTC_BENCH_TRIALS=2 FTC_BENCH_RATES=50 FTC_BENCH_RIG=maskedRate (~35 s).
+ * default "maskedRate,rejoin,perBoard"). Full size: 63 simulator runs of 6 s (~9 s of wall time
+ * each with start-up), 40 of 12 s (~15 s) and 2 of 10 s: ~21 min. Smoke, one part at a time:
+ * FTC_BENCH_TRIALS=2 FTC_BENCH_RATES=50 FTC_BENCH_RIG=maskedRate (~25 s), FTC_BENCH_TRIALS=1
+ * FTC_BENCH_RIG=rejoin (~30 s), FTC_BENCH_RIG=perBoard (~25 s).
  * Progress on stderr.
  */
 import { spawn } from 'node:child_process';
@@ -60,12 +63,14 @@ async function maskedRate(rates: number[], trials: number) {
     const lost: number[] = [];
     const gaps: number[] = [];
     const killGaps: number[] = [];
+    const lateMax: number[] = [];
     let wrong = 0;
     let dual = 0;
     for (let i = 0; i < trials; i++) {
       const r = await sim({ rateHz, durationMs: maskedRunMs, faults: [`kill:active@${killAt}`], seed: 7 + i, trace: true });
       lost.push(r.summary.lostCycles);
       gaps.push(r.summary.maxGapMs);
+      lateMax.push(round(r.lateMaxMs)!);
       wrong += r.summary.wrongOutputs;
       dual += r.summary.dualDriven;
       const fault = r.events.find((e) => e.ev.kind === 'fault' && typeof e.ev.tMs === 'number');
@@ -83,6 +88,7 @@ async function maskedRate(rates: number[], trials: number) {
       rateHz, periodMs: round(periodMs, 2), trials,
       lostCyclesPerTrial: lost,
       trialsWithLostCycles: lost.filter((x) => x > 0).length,
+      boardTimerLateMaxMsPerTrial: lateMax,
       wrongOutputs: wrong, dualDriven: dual,
       gapMsMedian: round(gMed), gapMsMax: round(gMax),
       gapPeriodsMedian: round(gMed === null ? null : gMed / periodMs, 2), gapPeriodsMax: round(gMax === null ? null : gMax / periodMs, 2),
@@ -197,11 +203,8 @@ async function perBoard(rates: number[]) {
   const idlePid = idle.pid!;
   const tck = clockTicksPerS();
   const byRate: Array<Record<string, unknown>> = [];
-  let idleWhole: { cpuPct: number; sec: number } | null = null;
   try {
     await sleep(1000);
-    const idle0 = procSample(idlePid);
-    const idleT0 = performance.now();
     for (const rateHz of rates) {
       let onStart: () => void = () => {};
       const started = new Promise<void>((res) => (onStart = res));
@@ -214,14 +217,17 @@ async function perBoard(rates: number[]) {
         if ((await Promise.race([started.then(() => 'started' as const), ended])) === 'ended') return null;
         await sleep(windowStartMs);
         const pids = boardPids();
-        const a = new Map([...pids.keys(), idlePid].map((p) => [p, procSample(p)]));
+        const all = [...pids.keys(), idlePid];
+        const a = new Map(all.map((p) => [p, procSample(p)]));
         const t0 = performance.now();
         await sleep(windowMs);
-        const b = new Map([...pids.keys(), idlePid].map((p) => [p, procSample(p)]));
+        const b = new Map(all.map((p) => [p, procSample(p)]));
         const sec = (performance.now() - t0) / 1000;
         const fig = (pid: number) => {
           const s0 = a.get(pid), s1 = b.get(pid);
-          return s0 && s1 ? { cpuPct: ((s1.ticks - s0.ticks) / tck / sec) * 100, rssKb: s1.rssKb } : null;
+          if (!s0 || !s1) return null;
+          const runNs = s0.runNs !== null && s1.runNs !== null ? s1.runNs - s0.runNs : null;
+          return { cpuPct: ((s1.ticks - s0.ticks) / tck / sec) * 100, cpuPctNs: runNs === null ? null : (runNs / 1e9 / sec) * 100, rssKb: s1.rssKb };
         };
         return { pids, fig, sec };
       })();
@@ -229,43 +235,34 @@ async function perBoard(rates: number[]) {
       if (!s) throw new Error(`perBoard ${rateHz} Hz: the run ended before the boards started`);
       const perB: Record<string, { cpuPct: number | null; rssMb: number | null }> = {};
       const cpus: number[] = [];
+      const cpusNs: number[] = [];
       const rss: number[] = [];
       for (const [pid, name] of [...s.pids].sort((x, y) => x[1].localeCompare(y[1]))) {
         const f = s.fig(pid);
         if (!f) continue;
         perB[name] = { cpuPct: round(f.cpuPct), rssMb: round(f.rssKb / 1024) };
         cpus.push(f.cpuPct);
+        if (f.cpuPctNs !== null) cpusNs.push(f.cpuPctNs);
         rss.push(f.rssKb);
       }
       const idleFig = s.fig(idlePid);
-      const idleCpu = idleFig?.cpuPct ?? null;
-      const idleRss = idleFig?.rssKb ?? null;
       byRate.push({
         rateHz, windowMs: Math.round(s.sec * 1000), boards: perB,
         cpuPctMedian: round(median(cpus)), cpuPctMax: round(cpus.length ? Math.max(...cpus) : null), rssMbMedian: round((median(rss) ?? NaN) / 1024),
-        idleNodeInWindow: { cpuPct: round(idleCpu, 2), rssMb: round((idleRss ?? NaN) / 1024) },
-        cpuPctMedianRaw: median(cpus),
-        rssRatioToIdleNode: ratio(median(rss), idleRss),
+        idleNode: { cpuPctTicks: round(idleFig?.cpuPct, 2), cpuPctSchedstat: round(idleFig?.cpuPctNs, 3), rssMb: round((idleFig?.rssKb ?? NaN) / 1024) },
+        boardCpuPctSchedstatMedian: round(median(cpusNs)),
+        cpuRatioToIdleNode: ratio(median(cpusNs), idleFig?.cpuPctNs, 0),
+        rssRatioToIdleNode: ratio(median(rss), idleFig?.rssKb),
         lostCycles: r.summary.lostCycles,
       });
-      progress(`perBoard ${rateHz} Hz: CPU median ${round(median(cpus))} % of a core, RSS median ${round((median(rss) ?? NaN) / 1024)} MB; idle node ${round(idleCpu, 2)} %, ${round((idleRss ?? NaN) / 1024)} MB`);
+      progress(`perBoard ${rateHz} Hz: CPU median ${round(median(cpus))} % of a core, RSS median ${round((median(rss) ?? NaN) / 1024)} MB; idle node ${round(idleFig?.cpuPctNs, 3)} %, ${round((idleFig?.rssKb ?? NaN) / 1024)} MB`);
     }
-    const idle1 = procSample(idlePid);
-    const sec = (performance.now() - idleT0) / 1000;
-    if (idle0 && idle1) idleWhole = { cpuPct: ((idle1.ticks - idle0.ticks) / tck / sec) * 100, sec };
   } finally {
     idle.kill();
   }
-  // An idle process uses 0-1 clock ticks in a 4 s window: its CPU baseline is taken over the whole
-  // part instead (every run), which resolves ~0.05 % of a core.
-  for (const r of byRate) {
-    r.cpuRatioToIdleNode = ratio(r.cpuPctMedianRaw as number | null, idleWhole?.cpuPct, 0);
-    delete r.cpuPctMedianRaw;
-  }
   return {
     runMs: perBoardRunMs, windowFromRunStartMs: windowStartMs, clockTicksPerS: tck,
-    idleNodeWhole: { cpuPct: round(idleWhole?.cpuPct, 3), overS: round(idleWhole?.sec, 0) },
-    cpuNote: 'cpuPct = % of one core over the window; cpuRatioToIdleNode = board median / idleNodeWhole.cpuPct (the idle process over every run of this part: a 4 s window resolves only 0.25 %); null if the idle process used no tick at all',
+    cpuNote: 'cpuPct = % of one core over the window from /proc/<pid>/stat utime+stime (1 tick = 0.25 % over 4 s, so the idle process shows 0); cpuRatioToIdleNode compares the schedstat run time (ns, /proc/<pid>/task/<tid>/schedstat summed over the threads) of the boards (median) and of the idle process over the same window',
     rates: byRate,
   };
 }

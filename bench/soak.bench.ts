@@ -5,7 +5,8 @@
  * cut:<a>-<b>/serial+3s, psu:active:a+4s, nic:<b>:eth0+4s (boards b1-b3 drawn too). Reports the
  * run's lostCycles, wrongOutputs and dualDriven (the goal: 0, 0, 0), the faults injected (as
  * scheduled and as fired, e.g. kill:active -> kill:b2) with the lost cycles of the plant in each
- * fault's 20 s window, and the watchdog resets and reset-line pulls seen.
+ * fault's 20 s window (and before the first), the lost cycles' numbers, and the watchdog resets,
+ * reset-line pulls and the boards' `late` reports seen.
  *
  *   npm run bench -- soak      (only when named: 10 minutes by default)
  *
@@ -57,7 +58,7 @@ export default async function soakBench(): Promise<Record<string, unknown>> {
   const schedule = soakSchedule(seed, durationMs);
   const fired: string[] = [];
   const lostCycleNumbers: number[] = [];
-  const counts = { watchdogResets: 0, resetLinePulls: 0, votedOutEvents: 0, failoverEvents: 0 };
+  const counts = { watchdogResets: 0, resetLinePulls: 0, votedOutEvents: 0, failoverEvents: 0, lateEvents: 0 };
   const t0 = performance.now();
   process.stderr.write(`soak: ${durationMs / 1000} s at ${rateHz} Hz, seed ${seed}, ${schedule.length} faults\n`);
   const { summary, buildNote } = await sim({
@@ -75,6 +76,7 @@ export default async function soakBench(): Promise<Record<string, unknown>> {
         case 'reset-line': counts.resetLinePulls++; break;
         case 'votedOut': counts.votedOutEvents++; break;
         case 'failover': counts.failoverEvents++; break;
+        case 'late': counts.lateEvents++; break;
       }
     },
   });
@@ -90,8 +92,9 @@ export default async function soakBench(): Promise<Record<string, unknown>> {
     goalMet: summary.lostCycles === 0 && summary.wrongOutputs === 0 && summary.dualDriven === 0,
     failovers: summary.failovers, maxGapMs: round(summary.maxGapMs),
     lostCyclesBeforeFirstFault: lostIn(0, schedule[0]?.atMs ?? Infinity),
-    note: 'lostCycles is the summary\'s (the plant\'s trace); lostCyclesInWindow from the plant\'s lost-cycle events; *Events count every board\'s report (one vote-out is logged by each member)',
+    note: 'lostCycles is the summary\'s (the plant\'s trace); lostCyclesInWindow from the plant\'s lost-cycle events; *Events count every board\'s report (one vote-out is logged by each member); lateEvents: phases a board ran later than lateMaxMs (the machine, not a fault, when they cluster at a lost cycle)',
     ...counts,
+    lostCycleNumbers: [...new Set(lostCycleNumbers)].sort((a, b) => a - b).slice(0, 100),
     faults,
     wallS: round((performance.now() - t0) / 1000),
     ...(buildNote ? { build: buildNote } : {}),
