@@ -195,7 +195,7 @@ export class BoardSim {
   /** A hold-up of a board's process: a fault of that board when it is beyond the bound. */
   #holdFault(slot: Slot, ms: number, why: string): void {
     if (ms <= this.bounds.lateFaultMs) return;
-    const w = this.judge.fault(slot.idx, this.tMs, why, { detect: false });
+    const w = this.judge.fault(slot.idx, this.tMs, why, { detect: false, transient: true });
     this.judge.endFault(w, this.tMs + ms);
   }
 
@@ -345,7 +345,7 @@ export class BoardSim {
       void c.peripherals?.close();
     }
     // Only a board that was voting must be voted out (one already out, or never in, cannot be).
-    slot.downWindow ??= this.judge.fault(slot.idx, this.tMs, why, { detect: wasMember });
+    slot.downWindow ??= this.judge.fault(slot.idx, this.tMs, why, { detect: wasMember, restarts: true });
     if (restartInMs !== null && !slot.bootPending) {
       slot.bootPending = true;
       const [lo, hi] = this.o.machine.startupMs;
@@ -550,7 +550,7 @@ export class BoardSim {
         if (!slot) return;
         // A step beyond the skew the protocol assumes between boards puts this one off the grid.
         if ((f.stepMs ?? 0) > (this.voter.clockSkewMaxMs ?? 0.5)) {
-          const w = this.judge.fault(board, t, `clock step +${Math.round(f.stepMs ?? 0)} ms`);
+          const w = this.judge.fault(board, t, `clock step +${Math.round(f.stepMs ?? 0)} ms`, { transient: true });
           this.judge.endFault(w, t);
         }
         slot.proc.clock.step(f.stepMs ?? 0);

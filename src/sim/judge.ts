@@ -52,6 +52,13 @@ interface Window {
   backInMs: number | null;
   /** Must be voted out within detectBoundMs (crash, long hang). */
   detect: boolean;
+  /** The board restarts: it is out of the voting set until it is back in, vote-out or not. */
+  restarts: boolean;
+  /**
+   * A hold-up of a running board (late wake, GC pause, clock step): it lasts as long as it
+   * lasts, and only a vote-out while it lasts makes its board faulty until it is back.
+   */
+  transient: boolean;
   votedOutMs: number | null;
 }
 
@@ -118,6 +125,7 @@ export class RigJudge {
   /** When each board was voted out / voted in (as its peers logged it). */
   readonly #outs: number[][];
   readonly #ins: number[][];
+  readonly #inNow: boolean[];
   #drivenSinceMs: number | null = null;
 
   constructor(o: JudgeOptions) {
@@ -125,6 +133,7 @@ export class RigJudge {
     this.#members = o.boards.map(() => new Set<number>());
     this.#outs = o.boards.map(() => []);
     this.#ins = o.boards.map(() => []);
+    this.#inNow = o.boards.map(() => true);
   }
 
   #idx(name: unknown): number | null {
@@ -138,8 +147,11 @@ export class RigJudge {
   }
 
   /** Board `board` is faulty from `fromMs` until endFault() (or `toMs` if known). Returns a handle. */
-  fault(board: number, fromMs: number, why: string, o: { toMs?: number; detect?: boolean } = {}): Window {
-    const w: Window = { board, fromMs, toMs: o.toMs ?? Infinity, why, backInMs: null, detect: o.detect ?? false, votedOutMs: null };
+  fault(board: number, fromMs: number, why: string, o: { toMs?: number; detect?: boolean; restarts?: boolean; transient?: boolean } = {}): Window {
+    const w: Window = {
+      board, fromMs, toMs: o.toMs ?? Infinity, why, backInMs: null, detect: o.detect ?? false, restarts: o.restarts ?? false,
+      transient: o.transient ?? false, votedOutMs: null,
+    };
     // A second board faulty while another still is: outside the single-fault hypothesis. From now
     // until the rig is whole again, lost cycles are excused, and it must recover like after a
     // rig-wide outage (L5).
@@ -171,11 +183,18 @@ export class RigJudge {
 
   #windowEnd(w: Window): number {
     if (w.toMs === Infinity) return Infinity;
+    if (w.transient) {
+      const votedOut = w.votedOutMs !== null && w.votedOutMs <= w.toMs + this.o.settleMs;
+      if (!votedOut) return w.toMs + this.o.settleMs;
+      return w.backInMs !== null ? w.backInMs + this.o.settleMs : w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
+    }
     if (w.backInMs !== null) return w.backInMs + this.o.settleMs;
     // Out of the voting set when the fault ended (voted out by it, or already out before): faulty
     // until it is back, within the rejoin bound. Never out (a hold-up the others masked): only the
     // settling time after the fault.
-    if (w.votedOutMs !== null || this.#outAt(w.board, w.toMs)) return w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
+    // (Up to the re-form bound: while the rig itself is re-forming there is nothing to rejoin yet;
+    // L3 still holds the board to the rejoin bound when its fault was the only one.)
+    if (w.restarts || w.votedOutMs !== null || this.#outAt(w.board, w.toMs)) return w.toMs + this.o.reformBoundMs + this.o.settleMs;
     return w.toMs + this.o.settleMs;
   }
 
@@ -287,9 +306,24 @@ export class RigJudge {
     }
   }
 
+  /**
+   * Membership as the voting boards see it (noteMembers, once a cycle): a board leaves the voting
+   * set by a vote, by stepping down, or by being left out of a re-form; it is out from the first
+   * cycle no member counts it, back when one does.
+   */
+  #trackMembership(tMs: number): void {
+    for (let b = 0; b < this.o.boards.length; b++) {
+      const isIn = this.#members.some((m) => m.size > 0 && m.has(b));
+      if (isIn === this.#inNow[b]) continue;
+      this.#inNow[b] = isIn;
+      (isIn ? this.#ins : this.#outs)[b]!.push(tMs);
+    }
+  }
+
   /** The output stage closed a cycle. Returns the accepted outputs (null: lost) and the driver. */
   onCycle(c: CycleRecord): { driver: number | null; accepted: readonly number[] | null } {
     this.#cycles++;
+    this.#trackMembership(c.tMs);
     const { cycle, tMs } = c;
     const count = new Map<number, number>();
     for (const s of c.selects.values()) if (s !== null) count.set(s, (count.get(s) ?? 0) + 1);
