@@ -7,7 +7,7 @@
  * Runs until `--inputs` inputs (default 1,000,000) or `--seconds` (default 60), whichever comes
  * first. Prints JSON {inputs, crashes, framesRecovered, lostValidFrames, seconds, seed, ...}.
  * Exit 1 if anything threw (a crash) or a valid frame that followed garbage was not recovered.
- * (jazzer.js does not load on this machine, see FACTS.md; this is a seeded mutation fuzzer.)
+ * (jazzer.js does not load on this machine, see docs/toolchain.md; this is a seeded mutation fuzzer.)
  */
 import { hmacSha256 } from '../src/bus/auth-node.ts';
 import { cobsFrame } from '../src/bus/cobs.ts';

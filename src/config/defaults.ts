@@ -10,7 +10,7 @@ export const DEFAULTS = {
   /** UDP: bind every interface, one port for the whole rig. */
   udpBind: '0.0.0.0',
   udpPort: 47_110,
-  /** Lockstep cycle rate. FACTS.md: ~100 Hz with a few ms of tolerance is realistic on these boards; 50 leaves margin. */
+  /** Lockstep cycle rate. Timer lateness measured on a 2-core dev machine puts ~100 Hz with a few ms of tolerance within reach (docs/timing.md); 50 leaves margin. */
   cycleHz: 50,
   watchdog: {
     kind: 'dev' as const,

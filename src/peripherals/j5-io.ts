@@ -3,7 +3,7 @@
  * Relay, Button) run over the real onoff chip on a board and over the simulated chip in the
  * simulator and in tests.
  *
- * What j5 needs from an in-process plugin (FACTS.md, and johnny-five lib/board.js): an
+ * What j5 needs from an in-process plugin (docs/johnny-five.md, and johnny-five lib/board.js): an
  * EventEmitter whose `pins` array is filled synchronously in the constructor (Board reads it
  * at once via Board.Pins), MODES, HIGH/LOW, analogPins, pinMode, digitalWrite, analogWrite,
  * digitalRead(pin, cb), analogRead(pin, cb), and `connect` then `ready` emitted after the

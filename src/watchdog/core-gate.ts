@@ -24,7 +24,7 @@ export interface FeedGateConfig {
   /** Early kicks refused (counted) before the gate stops for good. Default 0. */
   earlyKicksTolerance?: number;
   /**
-   * Worst lateness of the tick loop that runs the gate. FACTS.md measured a 1 ms setTimeout loop
+   * Worst lateness of the tick loop that runs the gate. Measured (docs/timing.md): a 1 ms setTimeout loop
    * at 0.9 ms p99 idle and 3–8 ms with both cores busy; the default leaves room for GC pauses.
    */
   jitterMarginMs?: number;

@@ -3,7 +3,7 @@
  * status`, WATCHDOG=1 as the feed (systemd.service(5) WatchdogSec=: send it at least every
  * WATCHDOG_USEC/2), STOPPING=1 on a clean stop, WATCHDOG=trigger to ask for the watchdog action
  * at once. Node has no AF_UNIX datagram sockets, so libsystemd's own sd_notify is called through
- * koffi (FACTS.md: measured to work), both loaded only when NOTIFY_SOCKET is set.
+ * koffi (docs/boards-and-kernel.md), both loaded only when NOTIFY_SOCKET is set.
  * Without NOTIFY_SOCKET (not started by systemd with Type=notify) every call is silent.
  */
 import { createRequire } from 'node:module';

@@ -50,7 +50,7 @@ const labInterfaces = () => ({
 const env = (root: string) => ({ root, nodeVersion: '20.20.2', uid: 1001, gids: [997, 998, 20, 996], interfaces: labInterfaces });
 const checks = (problems: Problem[]) => problems.map((p) => `${p.severity} ${p.check}`);
 
-// This container has none of a Pi's devices (FACTS.md: no hardware). On a real board the
+// This container has none of a Pi's devices (docs/README.md: the development machine). On a real board the
 // premise is false, so the test registers only where /sys/class/gpio is absent.
 if (!existsSync('/sys/class/gpio')) {
   test('on this machine, b1 is told clearly that GPIO, I²C and the watchdog are missing', (t) => {

@@ -226,7 +226,7 @@ class RealI2cBus extends ValidatingI2cBus {
 }
 
 /**
- * Opens `/dev/i2c-<busNumber>`. Note (FACTS.md): i2c-bus opens lazily, so this resolves even
+ * Opens `/dev/i2c-<busNumber>`. Note (docs/boards-and-kernel.md): i2c-bus opens lazily, so this resolves even
  * when the bus does not exist; the first transfer then rejects with code ENOENT.
  * A bus number that is not a non-negative integer is a config error and throws.
  */

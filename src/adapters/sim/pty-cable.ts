@@ -3,7 +3,7 @@
  * SerialLinks in this one) open `pathA` and `pathB` with serialport's real binding; the cable
  * relays master A <-> master B and can cut the line or flip bits.
  *
- * How (FACTS.md):
+ * How (docs/serial-and-ptys.md):
  * - ptys come from @lydell/node-pty's native `open()` (openpty): {master, slave, pty path}. The
  *   package's JS `open()` wraps the slave in a resumed tty.ReadStream that would steal bytes meant
  *   for the board, so the native one is used directly.
@@ -16,7 +16,7 @@
  *   queue retried on EAGAIN (a blocking tty.WriteStream write deadlocks with an in-process reader).
  * - Bounded relay queues: when a side does not read (board stopped, slave buffer full), bytes
  *   beyond `relayQueueBytesMax` are dropped and counted.
- * - A pty moves bytes at memory speed whatever the baud rate (FACTS.md). `lineRateBytesPerSecond`
+ * - A pty moves bytes at memory speed whatever the baud rate (docs/serial-and-ptys.md). `lineRateBytesPerSecond`
  *   (e.g. 11_520 for 115200 8N1) paces each direction on wall time, so frame timing looks like a
  *   UART's; a sender faster than the line fills the relay queue and loses bytes there.
  *
