@@ -27,7 +27,7 @@ import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
 import { tickMaxMs } from '../shell/board.ts';
 import { SIM_LINK_TIMING, SIM_WATCHDOG_FEED_PERIOD_MS, simPeripheralPins, simPins, simPsuRails } from './sim-board.ts';
-import { startCpuProfileIfAsked } from './cpu-profile.ts';
+import { startCpuProfileIfAsked, traceGcIfAsked } from './cpu-profile.ts';
 import { simVoterTiming } from './sim-timing.ts';
 import { SIM_BOARDS, boardIndex, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
 
@@ -132,6 +132,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
 
   // ---- wait for the rig's time base, then run
   startCpuProfileIfAsked(self);
+  await traceGcIfAsked(emitEvent);
   emitEvent({ kind: 'ready', board: self });
   const t0Ms = await started;
   const plantIo = await openDatagramLink({ host: '127.0.0.1', port: ports.boardPlant(selfIdx) });
@@ -188,19 +189,22 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
         controller.noteFault({ source: 'injected', what: `nic ${c.slave} ${c.up ? 'up' : 'down'}`, state: c.up ? 'cleared' : 'active' });
         break;
       case 'handover': controller.requestHandover(c.to); break;
-      case 'button':
-        // The maintenance button pressed for `ms` (johnny-five debounces and times it).
+      case 'button': {
+        // The maintenance button pressed for `ms` (johnny-five debounces and times it). The sim
+        // GPIO chip debounces on the clock: poll() delivers edges that have become stable, so it
+        // runs while a press is under way (and a little after), not all the time.
         gpio.drive(simPins.button, 1);
         setTimeout(() => gpio.drive(simPins.button, 0), c.ms);
+        const poller = setInterval(() => gpio.poll(), tickMaxMs);
+        setTimeout(() => clearInterval(poller), c.ms + 10 * tickMaxMs);
         break;
+      }
     }
   }
 
   // Control messages are applied as they arrive, between ticks (a stall busies the loop, as a
-  // real one would). The sim GPIO chip debounces on the clock: poll() delivers edges that have
-  // become stable (the button's 20 ms debounce), so it runs every tick period, not faster.
+  // real one would).
   applyControl = control;
   while (pendingControl.length) control(pendingControl.shift()!);
-  setInterval(() => gpio.poll(), tickMaxMs);
   setInterval(() => emitEvent({ ...controller.takeStatusLine(), led: controller.peripherals?.ledPattern ?? 'off' }), statusPeriodMs);
 }

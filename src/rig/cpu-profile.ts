@@ -27,3 +27,14 @@ export function startCpuProfileIfAsked(name: string): void {
   process.on('SIGTERM', write);
   process.stdin.on('end', write);
 }
+
+/** With FTC_TRACE_GC set, every garbage collection of 1 ms or more becomes a `gc` event (kind, ms). */
+export async function traceGcIfAsked(emit: (e: Record<string, unknown>) => void): Promise<void> {
+  if (!process.env.FTC_TRACE_GC) return;
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.duration >= 1) emit({ kind: 'gc', ms: Math.round(e.duration * 10) / 10, gc: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? null });
+    }
+  }).observe({ entryTypes: ['gc'] });
+}

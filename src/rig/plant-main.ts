@@ -17,10 +17,13 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { openDatagramLink } from '../adapters/real/udp.ts';
 import { Plant } from '../sim/plant.ts';
+import { defaultVoterConfig } from '../voter/config.ts';
 import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, emitEvent } from './child.ts';
 import { monoMs, simPorts, type PlantMsg, type SimChildConfig, SIM_BOARDS } from './sim-protocol.ts';
 
+/** The output stage gives up on cycle k at t0 + (k + CLOSE_FRAC) periods: the voter's outputDeadlineFrac (its boards' late commits count until then). */
+const CLOSE_FRAC = defaultVoterConfig.outputDeadlineFrac;
 /** How often the readings of the next two cycles are sent again (for boards that just started). */
 const REPUBLISH_MS = 200;
 /** Cycles of select/output records kept ahead of the closing point (late and early datagrams). */
@@ -119,7 +122,7 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
       // What the output stage had when it gave up on the cycle: which boards selected whom, and
       // whose outputs were latched (a lost cycle is then readable from the event alone).
       const sel = p ? Object.fromEntries(p.sel) : {};
-      emitEvent({ kind: 'lost-cycle', cycle, sel, outputsFrom: p ? [...p.out.keys()] : [], lateMs: Math.round((monoMs() - t0Ms - (cycle + 1.5) * periodMs) * 10) / 10 });
+      emitEvent({ kind: 'lost-cycle', cycle, sel, outputsFrom: p ? [...p.out.keys()] : [], lateMs: Math.round((monoMs() - t0Ms - (cycle + CLOSE_FRAC) * periodMs) * 10) / 10 });
     } else {
       stats.accepted++;
       // One line per accepted cycle for the supervisor's gap histogram (not printed).
@@ -159,11 +162,11 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
     // Close overdue cycles: nobody drove them in time. Timers run before the poll phase, so when
     // this process itself was woken late the boards' datagrams that arrived in time are still
     // unread: let the poll phase read them first (setImmediate runs after it), then close.
-    if (now >= t0Ms + (next + 1.5) * periodMs) setImmediate(closeOverdue, now);
+    if (now >= t0Ms + (next + CLOSE_FRAC) * periodMs) setImmediate(closeOverdue, now);
     else afterTick(now);
   };
   const closeOverdue = (now: number) => {
-    while (now >= t0Ms + (next + 1.5) * periodMs) close(next, decided(pending.get(next)));
+    while (now >= t0Ms + (next + CLOSE_FRAC) * periodMs) close(next, decided(pending.get(next)));
     afterTick(now);
   };
   const afterTick = (now: number) => {
@@ -175,7 +178,7 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
       done = true;
       emitEvent({ kind: 'plant-done', ...stats, levelM: plant.levelM });
     }
-    const wake = t0Ms + (next + 1.5) * periodMs;
+    const wake = t0Ms + (next + CLOSE_FRAC) * periodMs;
     setTimeout(tick, Math.max(1, Math.min(periodMs, wake - now)));
   };
   setInterval(() => emitEvent({ kind: 'plant', cycle: next, levelM: Math.round(plant.levelM * 1e4) / 1e4, ...stats }), 250).unref();

@@ -21,7 +21,7 @@ import { SIM_BOARDS } from '../rig/sim-protocol.ts';
 import { simVoterTiming } from '../rig/sim-timing.ts';
 import type { BoardController, ProcessIo } from '../shell/board.ts';
 import { wireBoard } from '../shell/wire-board.ts';
-import type { VoterConfig } from '../voter/config.ts';
+import { defaultVoterConfig, type VoterConfig } from '../voter/config.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { boardExercise, startWarmUp, warmUpTiming } from '../shell/warm-up.ts';
 import { FrameCodec, type FrameAuth } from '../bus/frame.ts';
@@ -86,8 +86,8 @@ const WALL_EPOCH_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 /** UDP addresses of the simulated boards. */
 const udpAddress = (i: number) => `10.77.0.${i + 1}:47100`;
 const plantLatency = UDP_QUIET;
-/** The output stage closes cycle k at the latest (k + closeFrac) periods after cycle 0 (src/rig/plant-main.ts). */
-const closeFrac = 1.5;
+/** The output stage closes cycle k at the latest (k + closeFrac) periods after cycle 0, as src/rig/plant-main.ts does. */
+const closeFrac = defaultVoterConfig.outputDeadlineFrac;
 /** Cycles of records the output stage keeps ahead of the closing point. */
 const pendingCyclesMax = 64;
 /** Events kept for --events (a run that writes more is looping). */

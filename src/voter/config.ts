@@ -17,6 +17,12 @@ export interface VoterConfig {
   inputDeadlineFrac: number;
   voteDeadlineFrac: number;
   commitDeadlineFrac: number;
+  /**
+   * Periods after a cycle's start at which the output stage stops waiting for its selects (the
+   * plant of `ftc sim` closes cycle k at k + 1.5 periods): a late count and commit of a board
+   * that voted on time still matter until then, less the delay.
+   */
+  outputDeadlineFrac: number;
   /** Assumed bound on one-way message delay between healthy boards (per transport). */
   msgDelayMaxMs: number;
   /** Typical one-way delay, subtracted when estimating a peer's cycle start. */
@@ -84,6 +90,7 @@ export const defaultVoterConfig: Omit<VoterConfig, 'self'> = {
   inputDeadlineFrac: 0.3,
   voteDeadlineFrac: 0.6,
   commitDeadlineFrac: 0.85,
+  outputDeadlineFrac: 1.5,
   msgDelayMaxMs: 1.5,
   msgDelayNominalMs: 0.5,
   clockSkewMaxMs: 0.5,
@@ -126,6 +133,7 @@ export function makeVoterConfig(over: Partial<VoterConfig> & { self: number }): 
   if (!(0 < fr[0]! && fr[0]! < fr[1]! && fr[1]! < fr[2]! && fr[2]! < 1)) {
     bad('inputDeadlineFrac/voteDeadlineFrac/commitDeadlineFrac', fr, 'use 0 < input < vote < commit < 1');
   }
+  if (!(c.outputDeadlineFrac > fr[2]! && c.outputDeadlineFrac <= 2)) bad('outputDeadlineFrac', c.outputDeadlineFrac, `use commitDeadlineFrac (${fr[2]}) < outputDeadlineFrac <= 2`);
   const gapMs = Math.min(fr[0]!, fr[1]! - fr[0]!, fr[2]! - fr[1]!) * c.periodMs;
   if (c.msgDelayMaxMs + c.clockSkewMaxMs >= gapMs) {
     bad('msgDelayMaxMs', c.msgDelayMaxMs, `msgDelayMaxMs + clockSkewMaxMs must be < the shortest phase (${gapMs} ms): lengthen periodMs or the phases`);

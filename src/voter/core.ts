@@ -343,8 +343,19 @@ export class BoardCore<S> {
       // Count and commit of a cycle this member voted in on time may run late until the next
       // cycle starts: its select still reaches the output stage in time, and a commit without
       // the peers' proposals is what a lost proposal already gives (own proposal).
+      // ... and until the output stage gives up on the cycle (outputDeadlineFrac), less a delay.
       const lateCountOk = p >= 2 && this.#role === 'member' && this.#recs.get(c)?.mine !== undefined
-        && nowMs <= this.#deadline(c + 1, 0) + this.cfg.lateMaxMs;
+        && nowMs <= this.#epochMs + (c + this.cfg.outputDeadlineFrac) * P - this.cfg.msgDelayMaxMs;
+      // A compute run late, with this board's input out on time, still counts if its vote can
+      // reach the peers before their commit (they recount then): see #lateCompute.
+      const voting = this.#role === 'member' || this.#role === 'observer';
+      if (p === 1 && voting && nowMs - dl > this.cfg.lateMaxMs && this.#offCycle !== c
+        && nowMs <= this.#deadline(c, 3) - this.cfg.msgDelayMaxMs - this.cfg.clockSkewMaxMs && this.#lateCompute(c)) {
+        this.#lateScore++;
+        this.#event(c, 'late', this.self, `phase 1 ${Math.round((nowMs - dl) * 10) / 10} ms late: computed with the peers' agreed inputs`);
+        if (++this.#nextPhase === 4) { this.#nextPhase = 0; this.#nextCycle++; }
+        continue;
+      }
       if (nowMs - dl > this.cfg.lateMaxMs && this.#offCycle !== c && !lateCountOk) {
         // Missed a sync point (pause, starvation, the OS delaying the process). A voting board that is
         // at most lateToleranceCycles behind sends nothing stale for this cycle and computes it
@@ -354,7 +365,6 @@ export class BoardCore<S> {
         const behindMs = nowMs - this.#deadline(c, 0);
         // An observer proving itself is tolerated the same way: a late wake costs it its clean
         // cycles so far (its peers see a vote missing), not its snapshot.
-        const voting = this.#role === 'member' || this.#role === 'observer';
         const tolerate = voting && behindMs <= this.cfg.lateToleranceCycles * P
           && this.#lateScore + 1 < this.cfg.lateBudgetCycles;
         if (!tolerate) {
@@ -763,7 +773,27 @@ export class BoardCore<S> {
     return new Fnv32().addF64s(agreed).addF64s(outputs).addBytes(this.wl.encode(next)).value();
   }
 
-  #onCompute(c: number): void {
+  /**
+   * The compute phase of cycle c, run late (the process woke past its deadline) but in time for
+   * the vote to count: the peers recount at their commit with the votes in hand then. This board's
+   * own input went out on time, so its peers agreed their inputs with it; it takes the agreed
+   * inputs from a peer's vote (the majority's, else the highest-ranked member's) rather than agree
+   * them again from what it has read by now, which could differ, and votes with them. Returns
+   * false (nothing done) without a member's vote to take them from.
+   */
+  #lateCompute(c: number): boolean {
+    const r = this.#rec(c);
+    if (!r.inputs.has(this.self) || r.mine) return false;
+    const votes = this.#memberVotes(r, this.#members).filter((v) => v.from !== this.self);
+    const maj = this.#majority(votes);
+    let v = maj === null ? undefined : votes.find((u) => u.digest === maj);
+    if (!v) for (const b of this.#rank) if (!v && b !== this.self && this.#members & bit(b)) v = r.votes.get(b);
+    if (!v) return false;
+    this.#onCompute(c, v.inputs);
+    return true;
+  }
+
+  #onCompute(c: number, agreedFromPeer?: readonly number[]): void {
     const r = this.#rec(c);
     const samples: (readonly number[])[] = [];
     const sampleBoards: number[] = [];
@@ -774,8 +804,8 @@ export class BoardCore<S> {
       heard |= bit(b);
       if (this.#members & bit(b)) { samples.push(inp); sampleBoards.push(b); }
     }
-    const ag = agreeInputs(this.wl.inputs, samples);
-    if (this.#role === 'member') this.#checkSensors(c, ag.values, samples, sampleBoards);
+    const ag = agreedFromPeer ? { values: [...agreedFromPeer] } : agreeInputs(this.wl.inputs, samples);
+    if (this.#role === 'member' && !agreedFromPeer) this.#checkSensors(c, ag.values, samples, sampleBoards);
     const state = this.#state!;
     let outputs: number[];
     let next: S;
