@@ -343,14 +343,16 @@ export class BoardCore<S> {
       // Count and commit of a cycle this member voted in on time may run late until the next
       // cycle starts: its select still reaches the output stage in time, and a commit without
       // the peers' proposals is what a lost proposal already gives (own proposal).
-      // ... and until the output stage gives up on the cycle (outputDeadlineFrac), less a delay.
+      // ... and until the output stage gives up on the cycle (outputDeadlineFrac). The typical
+      // delay, not the bound, decides whether it is worth it: a select or vote that arrives too
+      // late after all is ignored, never harmful.
       const lateCountOk = p >= 2 && this.#role === 'member' && this.#recs.get(c)?.mine !== undefined
-        && nowMs <= this.#epochMs + (c + this.cfg.outputDeadlineFrac) * P - this.cfg.msgDelayMaxMs;
+        && nowMs <= this.#epochMs + (c + this.cfg.outputDeadlineFrac) * P - this.cfg.msgDelayNominalMs;
       // A compute run late, with this board's input out on time, still counts if its vote can
       // reach the peers before their commit (they recount then): see #lateCompute.
       const voting = this.#role === 'member' || this.#role === 'observer';
       if (p === 1 && voting && nowMs - dl > this.cfg.lateMaxMs && this.#offCycle !== c
-        && nowMs <= this.#deadline(c, 3) - this.cfg.msgDelayMaxMs - this.cfg.clockSkewMaxMs && this.#lateCompute(c)) {
+        && nowMs <= this.#deadline(c, 3) - this.cfg.msgDelayNominalMs && this.#lateCompute(c)) {
         this.#lateScore++;
         this.#event(c, 'late', this.self, `phase 1 ${Math.round((nowMs - dl) * 10) / 10} ms late: computed with the peers' agreed inputs`);
         if (++this.#nextPhase === 4) { this.#nextPhase = 0; this.#nextCycle++; }
