@@ -5,7 +5,7 @@ import type { VoterConfig } from '../voter/config.ts';
  * processes, the plant and the pty relays on them) holds with margin. `npm run bench -- rig`
  * measures it (maskedRate); the figures behind the choice are in docs/timing.md.
  */
-export const SIM_RATE_HZ_DEFAULT = 50;
+export const SIM_RATE_HZ_DEFAULT = 20;
 
 /**
  * A repaired board proves itself for this long (its digest matching the members' every cycle, its

@@ -151,6 +151,8 @@ export class BoardCore<S> {
   #fx: Effect[] = [];
   /** Cycle whose live phases were missed (late wake): it is computed from the peers' votes instead. */
   #offCycle = -1;
+  /** Why the last late compute could not be caught up live (for the 'late' event). */
+  #lateComputeWhyNot = '';
   #lateScore = 0;
   /** Consecutive cycles whose measured skew was beyond clockSkewMaxMs. */
   #skewOutCycles = 0;
@@ -377,7 +379,8 @@ export class BoardCore<S> {
         }
         this.#offCycle = c;
         this.#lateScore++;
-        this.#event(c, 'late', this.self, `phase ${p} ${Math.round((nowMs - dl) * 10) / 10} ms late`);
+        this.#event(c, 'late', this.self, `phase ${p} ${Math.round((nowMs - dl) * 10) / 10} ms late${p === 1 && this.#lateComputeWhyNot ? `: ${this.#lateComputeWhyNot}` : ''}`);
+        this.#lateComputeWhyNot = '';
       }
       if (this.#offCycle === c && (this.#role === 'member' || this.#role === 'observer')) {
         if (p === 2) this.#resolveMissed(c);
@@ -785,12 +788,14 @@ export class BoardCore<S> {
    */
   #lateCompute(c: number): boolean {
     const r = this.#rec(c);
-    if (!r.inputs.has(this.self) || r.mine) return false;
+    this.#lateComputeWhyNot = '';
+    if (r.mine) return false;
+    if (!r.inputs.has(this.self)) { this.#lateComputeWhyNot = 'its own input did not go out'; return false; }
     const votes = this.#memberVotes(r, this.#members).filter((v) => v.from !== this.self);
     const maj = this.#majority(votes);
     let v = maj === null ? undefined : votes.find((u) => u.digest === maj);
     if (!v) for (const b of this.#rank) if (!v && b !== this.self && this.#members & bit(b)) v = r.votes.get(b);
-    if (!v) return false;
+    if (!v) { this.#lateComputeWhyNot = `no member's vote in hand (${r.votes.size} votes, ${r.inputs.size} inputs)`; return false; }
     this.#onCompute(c, v.inputs);
     return true;
   }
