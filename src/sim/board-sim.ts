@@ -550,7 +550,9 @@ export class BoardSim {
         if (!slot) return;
         // A step beyond the skew the protocol assumes between boards puts this one off the grid.
         if ((f.stepMs ?? 0) > (this.voter.clockSkewMaxMs ?? 0.5)) {
-          const w = this.judge.fault(board, t, `clock step +${Math.round(f.stepMs ?? 0)} ms`, { transient: true });
+          // Not transient: the clock stays off until the board is back on the grid (it steps down,
+          // or slews back): a board that leaves the voting set over it is faulty until it is back.
+          const w = this.judge.fault(board, t, `clock step +${Math.round(f.stepMs ?? 0)} ms`);
           this.judge.endFault(w, t);
         }
         slot.proc.clock.step(f.stepMs ?? 0);

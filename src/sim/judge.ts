@@ -189,13 +189,21 @@ export class RigJudge {
       return w.backInMs !== null ? w.backInMs + this.o.settleMs : w.toMs + this.o.rejoinBoundMs + this.o.settleMs;
     }
     if (w.backInMs !== null) return w.backInMs + this.o.settleMs;
-    // Out of the voting set when the fault ended (voted out by it, or already out before): faulty
-    // until it is back, within the rejoin bound. Never out (a hold-up the others masked): only the
-    // settling time after the fault.
+    // Out of the voting set while the fault lasted or when it ended (voted out by it, stepped
+    // down because of it, or already out before): faulty until it is back, within the bound.
+    // Never out (a fault the others masked): only the settling time after the fault.
     // (Up to the re-form bound: while the rig itself is re-forming there is nothing to rejoin yet;
     // L3 still holds the board to the rejoin bound when its fault was the only one.)
-    if (w.restarts || w.votedOutMs !== null || this.#outAt(w.board, w.toMs)) return w.toMs + this.o.reformBoundMs + this.o.settleMs;
+    if (w.restarts || w.votedOutMs !== null || this.#outAt(w.board, w.toMs) || this.#leftBetween(w.board, w.fromMs - this.o.periodMs, w.toMs + this.o.settleMs)) {
+      return w.toMs + this.o.reformBoundMs + this.o.settleMs;
+    }
     return w.toMs + this.o.settleMs;
+  }
+
+  /** Did `board` leave the voting set between fromMs and toMs? */
+  #leftBetween(board: number, fromMs: number, toMs: number): boolean {
+    for (const t of this.#outs[board]!) if (t >= fromMs && t <= toMs) return true;
+    return false;
   }
 
   /** Was `board` out of the voting set at tMs (its last vote-out before then is later than its last return)? */
@@ -389,13 +397,14 @@ export class RigJudge {
         if (active.length === 0) continue; // a healthy board voted out: L2 said so
         let repairedMs = Math.max(...active.map((w) => w.toMs));
         const spell = [...active];
-        let back = ins.find((t) => t >= Math.max(v, repairedMs)) ?? null;
+        // Back: its first return after the vote-out (a partial fault, lossy links say, may let it
+        // back in before the fault is over: that is a rejoin in no time, not a miss).
+        const back = ins.find((t) => t >= v) ?? null;
         for (;;) {
           const more = ws.filter((w) => !spell.includes(w) && w.fromMs > v && w.fromMs < (back ?? Infinity) && w.toMs > repairedMs);
           if (more.length === 0) break;
           spell.push(...more);
           repairedMs = Math.max(repairedMs, ...more.map((w) => w.toMs));
-          back = ins.find((t) => t >= repairedMs) ?? null;
         }
         backUntil = back ?? Infinity;
         if (repairedMs === Infinity) continue;
