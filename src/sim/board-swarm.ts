@@ -37,6 +37,8 @@ export interface BoardSwarmSummary {
   excusedLostCycles: number;
   simulatedMs: number;
   elapsedMs: number;
+  /** Every rejoin time measured (for merging the summaries of parallel runs). */
+  rejoinMs: number[];
 }
 
 function p99(xs: number[]): number {
@@ -57,7 +59,7 @@ export async function runBoardSwarm(
   const rejoin: number[] = [];
   const s: BoardSwarmSummary = {
     seeds: 0, violations: 0, failed: [], rejoinMsMax: 0, rejoinMsP99: 0, detectMsMax: 0, reformMsMax: 0, worstGapMs: 0, worstGapCycles: 0,
-    excusedLostCycles: 0, simulatedMs: 0, elapsedMs: 0,
+    excusedLostCycles: 0, simulatedMs: 0, elapsedMs: 0, rejoinMs: [],
   };
   for (let seed = from; seed < from + seeds; seed++) {
     const out = await runBoardSeed(seed, rateHz);
@@ -83,6 +85,27 @@ export async function runBoardSwarm(
   }
   s.rejoinMsMax = Math.max(0, ...rejoin);
   s.rejoinMsP99 = p99(rejoin);
+  s.rejoinMs = rejoin;
   s.elapsedMs = nowMs() - t0;
   return s;
+}
+
+/** The summary of several parallel runs over disjoint seed ranges. */
+export function mergeBoardSwarm(parts: readonly BoardSwarmSummary[], elapsedMs: number): BoardSwarmSummary {
+  const rejoin = parts.flatMap((p) => p.rejoinMs);
+  return {
+    seeds: parts.reduce((n, p) => n + p.seeds, 0),
+    violations: parts.reduce((n, p) => n + p.violations, 0),
+    failed: parts.flatMap((p) => p.failed).sort((a, b) => a.seed - b.seed),
+    rejoinMsMax: Math.max(0, ...rejoin),
+    rejoinMsP99: p99(rejoin),
+    detectMsMax: Math.max(0, ...parts.map((p) => p.detectMsMax)),
+    reformMsMax: Math.max(0, ...parts.map((p) => p.reformMsMax)),
+    worstGapMs: Math.max(0, ...parts.map((p) => p.worstGapMs)),
+    worstGapCycles: Math.max(0, ...parts.map((p) => p.worstGapCycles)),
+    excusedLostCycles: parts.reduce((n, p) => n + p.excusedLostCycles, 0),
+    simulatedMs: parts.reduce((n, p) => n + p.simulatedMs, 0),
+    elapsedMs,
+    rejoinMs: rejoin,
+  };
 }

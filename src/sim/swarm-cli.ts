@@ -1,24 +1,27 @@
 /**
- * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--verbose]
+ * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--jobs J] [--verbose]
  *
  * --stack core (default): the voter cores alone over the simulator's own network model
  *   (src/sim/sim.ts), 1,000 cycles a seed.
  * --stack board: whole boards — the board shell, links, frame codec, watchdog gate, monitors,
  *   peripherals — on simulated processes, cables and UDP (src/sim/board-sim.ts), at the rate of
  *   `ftc sim` unless --rate-hz says otherwise.
+ * --jobs J (board stack): J processes over disjoint seed ranges (one per core is the most useful).
  * Prints one reproducing line per failing seed and `stack: S, seeds: N, violations: V` last;
  * exit 1 on any violation, 2 on a bad option.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
-import { runBoardSeed, runBoardSwarm } from './board-swarm.ts';
+import { mergeBoardSwarm, runBoardSeed, runBoardSwarm, type BoardSwarmSummary } from './board-swarm.ts';
 import { runSeed, runSwarm } from './swarm.ts';
 
 const defaultCycles = 1000;
 
 function usage(message: string): never {
-  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--verbose]`);
+  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--jobs J] [--verbose]`);
   process.exit(2);
 }
 
@@ -32,6 +35,8 @@ try {
       cycles: { type: 'string' },
       'rate-hz': { type: 'string' },
       events: { type: 'string' },
+      jobs: { type: 'string', default: '1' },
+      'summary-json': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
     },
     strict: true,
@@ -86,7 +91,37 @@ if (eventsFile !== undefined || (verbose && seeds === 1)) {
   console.log(`seed ${from}: ${plan.kind} on a ${plan.machine.name} machine at ${rateHz} Hz, ${plan.cycles} cycles; faults: ${result.faults.join(', ') || 'none'}`);
   for (const v of result.report.violations) console.log(`violation at ${Math.round(v.tMs)} ms (cycle ${v.cycle}): ${v.kind}: ${v.detail}`);
 }
-const s = await runBoardSwarm(from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, () => performance.now());
+const jobs = int('jobs', 1);
+if (jobs > 16) usage('--jobs: at most 16');
+let s: BoardSwarmSummary;
+if (jobs > 1 && seeds > 1) {
+  // Disjoint seed ranges in child processes of this same command, each printing its summary as JSON last.
+  const t0 = performance.now();
+  const per = Math.ceil(seeds / jobs);
+  const parts = await Promise.all(Array.from({ length: Math.min(jobs, seeds) }, (_, j) => {
+    const f = from + j * per;
+    const n = Math.min(per, from + seeds - f);
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stack', 'board', '--seeds', String(n), '--from', String(f), '--rate-hz', String(rateHz), '--summary-json'];
+    return new Promise<BoardSwarmSummary>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.on('close', () => {
+        const last = out.trim().split('\n').at(-1) ?? '';
+        try {
+          resolve(JSON.parse(last) as BoardSwarmSummary);
+        } catch {
+          reject(new Error(`sim:swarm job for seeds ${f}..${f + n - 1} printed no summary:\n${out.slice(-2000)}`));
+        }
+      });
+    });
+  }));
+  s = mergeBoardSwarm(parts, performance.now() - t0);
+} else s = await runBoardSwarm(from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, () => performance.now());
+if (values['summary-json'] === true) {
+  console.log(JSON.stringify(s));
+  process.exit(0);
+}
 for (const f of s.failed) console.log(`FAIL seed ${f.seed}: ${f.first}\n  reproduce: ${f.line}`);
 console.log(
   `${(s.seeds / (s.elapsedMs / 1000)).toFixed(2)} seeds/s at ${rateHz} Hz (${(s.simulatedMs / s.elapsedMs).toFixed(1)}x real time); ` +
