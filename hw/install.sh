@@ -89,7 +89,8 @@ fi
 # Native modules (onoff/epoll, i2c-bus, serialport) must be built for this board: install here.
 if [[ ! -d "$PREFIX/node_modules" || "$PREFIX/package-lock.json" -nt "$PREFIX/node_modules" ]]; then
   say "installing npm dependencies in $PREFIX (builds native modules)"
-  (cd "$PREFIX" && npm ci --omit=dev --no-audit --no-fund)
+  # All dependencies first (the TypeScript compiler builds dist/ in prepare), then drop the dev ones.
+  (cd "$PREFIX" && npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund)
   touch "$PREFIX/node_modules"
 fi
 
