@@ -33,6 +33,9 @@ export type BoardFaultKind =
   // its supplies and NICs (non-fatal: an active board hands its role away)
   | 'psu' // supply `rail` lost for forMs
   | 'nic' // bond slave `iface` down for forMs
+  // its operator (the maintenance button, the console)
+  | 'service' // taken out for service; back after forMs (no forMs: stays out)
+  | 'handover' // asked to hand the active role away (a short press)
   // the whole rig
   | 'pauseAll' // every process held lateMs (the machine stalled)
   | 'powerCut'; // every board loses power; each comes back cold after forMs (+ a little)

@@ -11,13 +11,17 @@
  *   before the next.
  * Seeds alternate between a quiet machine and a busy one (src/sim/machine.ts).
  */
+import { DEFAULTS } from '../config/defaults.ts';
 import { DEMO_DURATION_MS, DEMO_FAULTS } from '../rig/demo-script.ts';
 import { parseFaultSpec, type FaultSpec } from '../rig/faultspec.ts';
 import { SIM_BOARDS } from '../rig/sim-protocol.ts';
-import { SIM_WATCHDOG_TIMEOUT_MS } from '../rig/sim-board.ts';
+import { SIM_FENCE_GRACE_MS, SIM_RESTART_DELAY_MS, SIM_WATCHDOG_TIMEOUT_MS } from '../rig/sim-board.ts';
 import type { BoardFault, BoardFaultKind } from './board-faults.ts';
 import { BUSY_MACHINE, QUIET_MACHINE, type MachineProfile } from './machine.ts';
 import { Prng } from './prng.ts';
+
+/** The maintenance button's hold time (the default configuration's, as ftc sim's boards use). */
+const BUTTON_HOLD_MS = DEFAULTS.button.holdMs;
 
 export interface BoardSeedPlan {
   seed: number;
@@ -31,14 +35,15 @@ export interface BoardSeedPlan {
 /** How long a plan runs (s) unless it is the demo's. */
 export const BOARD_SEED_DURATION_MS = 15_000;
 
-type Group = 'proc' | 'machine' | 'link' | 'state' | 'sensor' | 'health';
+type Group = 'proc' | 'machine' | 'link' | 'state' | 'sensor' | 'health' | 'operator';
 const groups: ReadonlyArray<[Group, number, readonly BoardFaultKind[]]> = [
   ['proc', 0.3, ['crash', 'restart', 'hang', 'stall']],
   ['machine', 0.2, ['lateWake', 'gcPause', 'clockSlew', 'clockStep']],
-  ['link', 0.3, ['serialCut', 'udpCut', 'partition', 'partitionIn', 'partitionOut', 'corrupt', 'loss', 'duplicate', 'reorder', 'delay']],
+  ['link', 0.25, ['serialCut', 'udpCut', 'partition', 'partitionIn', 'partitionOut', 'corrupt', 'loss', 'duplicate', 'reorder', 'delay']],
   ['state', 0.1, ['bitflip', 'lie']],
   ['sensor', 0.05, ['sensorStuck', 'sensorNoisy']],
   ['health', 0.05, ['psu', 'nic']],
+  ['operator', 0.05, ['service', 'handover']],
 ];
 
 function logUniform(rng: Prng, lo: number, hi: number): number {
@@ -79,6 +84,8 @@ export function drawFault(rng: Prng, kind: BoardFaultKind, board: number, atMs: 
     case 'sensorStuck': case 'sensorNoisy': f.forMs = rng.range(300, 3000); break;
     case 'psu': f.rail = rng.chance(0.5) ? 'a' : 'b'; f.forMs = rng.range(1000, 4000); if (rng.chance(0.5)) f.board = 'active'; break;
     case 'nic': f.iface = rng.chance(0.5) ? 'eth0' : 'eth1'; f.forMs = rng.range(1000, 4000); if (rng.chance(0.5)) f.board = 'active'; break;
+    case 'service': f.forMs = rng.range(300, 4000); if (rng.chance(0.5)) f.board = 'active'; break;
+    case 'handover': f.board = 'active'; break;
     default: break;
   }
   return f;
@@ -94,6 +101,10 @@ export function settledByMs(f: BoardFault, periodMs: number): number {
     case 'restart': return end + startup + rejoin;
     // A long hang ends in a watchdog reset and a restart.
     case 'hang': case 'stall': return end + ((f.forMs ?? 0) > SIM_WATCHDOG_TIMEOUT_MS / 2 ? startup + rejoin + SIM_WATCHDOG_TIMEOUT_MS : rejoin);
+    // Cut off (or nearly): voted out and fenced; the reset line is pulled once it is heard again,
+    // no sooner than the fence grace after the vote-out.
+    case 'partition': case 'partitionIn': case 'partitionOut': case 'loss':
+      return Math.max(end, f.atMs + SIM_FENCE_GRACE_MS) + SIM_RESTART_DELAY_MS + startup + rejoin;
     // A flipped board is fenced and reset if it does not reset itself.
     case 'bitflip': case 'lie': return end + 3000 + startup + rejoin;
     default: return end + rejoin;
@@ -124,14 +135,24 @@ export function fromSpec(s: FaultSpec): BoardFault {
       const lone = s.groups.find((g) => g.length === 1)![0]!;
       return { kind: 'partition', board: idx(lone), atMs: s.atMs, forMs: s.forMs ?? 1e9 };
     }
-    case 'button': throw new RangeError('the board simulator does not press buttons (johnny-five debounces on wall time); use ftc sim');
+    // The button's debouncing (johnny-five, on wall time) is not simulated: what it asks for is.
+    // A hold of the hold time or more toggles service; ftc sim's run starts with every board in.
+    case 'button': return (s.forMs ?? 0) >= BUTTON_HOLD_MS ? { kind: 'service', board: board(s.board), atMs: s.atMs + BUTTON_HOLD_MS } : { kind: 'handover', board: board(s.board), atMs: s.atMs + (s.forMs ?? 0) };
   }
 }
 
-export function planBoardSeed(seed: number, rateHz: number): BoardSeedPlan {
+/**
+ * The plan of `seed`: its machine and its faults, drawn from the seed; or `given` faults (ftc
+ * sim's --fault specs, say) on the seed's machine for BOARD_SEED_DURATION_MS.
+ */
+export function planBoardSeed(seed: number, rateHz: number, given?: readonly BoardFault[]): BoardSeedPlan {
   const rng = new Prng(seed ^ 0x5eedb0a2);
   const periodMs = 1000 / rateHz;
   const machine = seed % 2 === 0 ? BUSY_MACHINE : QUIET_MACHINE;
+  if (given) {
+    const kind = given.some((f) => f.board === -1) ? 'rig-wide' : 'single';
+    return { seed, rateHz, cycles: Math.round(BOARD_SEED_DURATION_MS / periodMs), kind, machine, faults: [...given].sort((x, y) => x.atMs - y.atMs) };
+  }
   const cls = seed % 10;
   const pickBoard = () => (rng.chance(0.45) ? 0 : rng.int(3));
   const faults: BoardFault[] = [];

@@ -110,6 +110,8 @@ interface Slot {
   lastFenceMs: number;
   /** The judge's open window for a process that is down or restarting. */
   downWindow: ReturnType<RigJudge['fault']> | null;
+  /** Out for service since this window opened (null: not out). */
+  service: ReturnType<RigJudge['fault']> | null;
   startedAtMs: number;
   cold: boolean;
   /** The referee's window while this board's cycle grid is off the rig's. */
@@ -162,7 +164,7 @@ export class BoardSim {
       const clock = new DriftingClock(this.world, 0, 0);
       const slot: Slot = {
         idx: i, name: SIM_BOARDS[i]!, boot: 0, controller: null, wdt: null, gpio: null, bootPending: false,
-        slaves: { eth0: true, eth1: true }, psuOk: { a: true, b: true }, sensor: 'ok', lastFenceMs: -Infinity, downWindow: null, startedAtMs: 0, cold: false, offGrid: null,
+        slaves: { eth0: true, eth1: true }, psuOk: { a: true, b: true }, sensor: 'ok', lastFenceMs: -Infinity, downWindow: null, service: null, startedAtMs: 0, cold: false, offGrid: null,
         proc: null as unknown as SimProcess,
       };
       slot.proc = new SimProcess(this.world, slot.name, clock, (p) => this.#wakeLate(slot, p));
@@ -331,15 +333,23 @@ export class BoardSim {
     this.world.interrupt();
   }
 
+  /** Do the others still count `slot` in (a frozen board may think it is a member long after its peers voted it out)? */
+  #countedIn(slot: Slot): boolean {
+    return slot.proc.state === 'up' && this.slots.some((o) => o !== slot && o.proc.state === 'up'
+      && o.controller?.core.role === 'member' && o.controller.core.snapshot().members.includes(slot.idx));
+  }
+
   /** The board's process is gone (crash, watchdog reset, reset line); the supervisor restarts it after `restartInMs`. */
   #down(slot: Slot, why: string, restartInMs: number | null): void {
     const c = slot.controller;
     // Must it be voted out? Only if the others still count it in (a frozen board may think it is a
     // member long after its peers voted it out).
-    const wasMember = slot.proc.state === 'up' && why !== 'power cut' && this.slots.some((o) => o !== slot && o.proc.state === 'up'
-      && o.controller?.core.role === 'member' && o.controller.core.snapshot().members.includes(slot.idx));
+    const wasMember = why !== 'power cut' && this.#countedIn(slot);
     slot.controller = null;
     slot.proc.kill();
+    // A board that restarts comes back to rejoin, not out for service.
+    if (slot.service) this.judge.endFault(slot.service, this.tMs);
+    slot.service = null;
     if (c) {
       c.stop();
       void c.peripherals?.close();
@@ -518,7 +528,8 @@ export class BoardSim {
         return;
       case 'hang': case 'stall':
         if (!slot || slot.proc.state !== 'up') return;
-        if (forMs > this.bounds.lateFaultMs) windowFor(f.kind, forMs >= 3 * this.periodMs);
+        // Only a board the others count in must be voted out (one still starting up cannot be).
+        if (forMs > this.bounds.lateFaultMs) windowFor(f.kind, forMs >= 3 * this.periodMs && this.#countedIn(slot));
         slot.proc.holdUntil(this.world.nowMs + forMs);
         return;
       case 'lateWake': case 'gcPause':
@@ -635,6 +646,34 @@ export class BoardSim {
         const iface = f.iface ?? 'eth0';
         slot.slaves[iface] = false;
         later(() => { slot.slaves[iface] = true; });
+        return;
+      }
+      case 'service': {
+        // The button held: out for service, or back when it is out (and back again after forMs).
+        // Out on purpose: the others vote it out without fencing it, and masking it costs nothing;
+        // for the referee it is the one board that is not all there until it is back in.
+        const c = slot?.controller;
+        if (!slot || !c || slot.proc.state !== 'up') return;
+        const gen = slot.proc.generation;
+        const toggle = () => slot.proc.deliver(() => {
+          if (slot.proc.generation !== gen) return;
+          const wasOut = c.core.role === 'service';
+          if (!c.toggleService('sim').ok) return;
+          if (wasOut) {
+            if (slot.service) this.judge.endFault(slot.service, this.tMs);
+            slot.service = null;
+          } else slot.service = this.judge.fault(board, this.tMs, 'out for service');
+        });
+        toggle();
+        if (f.forMs !== undefined) later(toggle);
+        return;
+      }
+      case 'handover': {
+        // No fault at all: the active role moves at a cycle boundary, not one cycle lost.
+        const c = slot?.controller;
+        if (!slot || !c || slot.proc.state !== 'up') return;
+        const gen = slot.proc.generation;
+        slot.proc.deliver(() => { if (slot.proc.generation === gen) c.requestHandover(); });
         return;
       }
       case 'powerCut': {

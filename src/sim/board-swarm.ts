@@ -2,8 +2,9 @@
  * The whole-board swarm: many seeds of src/sim/board-plan.ts, each run by src/sim/board-sim.ts,
  * with the worst figures over all of them (rejoin, detection, re-form, failover gap).
  */
-import { planBoardSeed, type BoardSeedPlan } from './board-plan.ts';
-import { describeBoardFault } from './board-faults.ts';
+import { parseFaultSpec } from '../rig/faultspec.ts';
+import { fromSpec, planBoardSeed, type BoardSeedPlan } from './board-plan.ts';
+import { describeBoardFault, type BoardFault } from './board-faults.ts';
 import { runBoardSim, type BoardSimResult } from './board-sim.ts';
 import { SIM_BOARDS } from '../rig/sim-protocol.ts';
 
@@ -12,14 +13,15 @@ export interface BoardSeedOutcome {
   result: BoardSimResult;
 }
 
-export async function runBoardSeed(seed: number, rateHz: number, o: { keepEvents?: boolean } = {}): Promise<BoardSeedOutcome> {
-  const plan = planBoardSeed(seed, rateHz);
+export async function runBoardSeed(seed: number, rateHz: number, o: { keepEvents?: boolean; faults?: readonly BoardFault[] } = {}): Promise<BoardSeedOutcome> {
+  const plan = planBoardSeed(seed, rateHz, o.faults);
   const result = await runBoardSim({ seed, rateHz, cycles: plan.cycles, faults: plan.faults, machine: plan.machine, keepEvents: o.keepEvents ?? false });
   return { plan, result };
 }
 
-export function boardReproduceLine(seed: number, rateHz: number, defaultRateHz: number): string {
-  return `npm run sim:swarm -- --stack board --seeds 1 --from ${seed}${rateHz !== defaultRateHz ? ` --rate-hz ${rateHz}` : ''} --events seed-${seed}.jsonl`;
+export function boardReproduceLine(seed: number, rateHz: number, defaultRateHz: number, faultSpecs: readonly string[] = []): string {
+  const given = faultSpecs.map((f) => ` --fault '${f}'`).join('');
+  return `npm run sim:swarm -- --stack board --seeds 1 --from ${seed}${rateHz !== defaultRateHz ? ` --rate-hz ${rateHz}` : ''}${given} --events seed-${seed}.jsonl`;
 }
 
 export interface BoardSwarmSummary {
@@ -54,7 +56,10 @@ export async function runBoardSwarm(
   defaultRateHz: number,
   nowMs: () => number,
   onSeed: (o: BoardSeedOutcome) => void = () => {},
+  /** `ftc sim --fault` specs to run instead of each seed's own faults. */
+  faultSpecs?: readonly string[],
 ): Promise<BoardSwarmSummary> {
+  const faults = faultSpecs?.map((f) => fromSpec(parseFaultSpec(f)));
   const t0 = nowMs();
   const rejoin: number[] = [];
   const s: BoardSwarmSummary = {
@@ -62,7 +67,7 @@ export async function runBoardSwarm(
     excusedLostCycles: 0, simulatedMs: 0, elapsedMs: 0, rejoinMs: [],
   };
   for (let seed = from; seed < from + seeds; seed++) {
-    const out = await runBoardSeed(seed, rateHz);
+    const out = await runBoardSeed(seed, rateHz, { faults });
     const r = out.result.report;
     s.seeds++;
     rejoin.push(...r.rejoinMs);
@@ -77,7 +82,7 @@ export async function runBoardSwarm(
       const v = r.violations[0]!;
       s.failed.push({
         seed,
-        line: boardReproduceLine(seed, rateHz, defaultRateHz),
+        line: boardReproduceLine(seed, rateHz, defaultRateHz, faultSpecs),
         first: `${out.plan.kind} on a ${out.plan.machine.name} machine: ${Math.round(v.tMs)} ms (cycle ${v.cycle}) ${v.kind}: ${v.detail}; faults ${out.plan.faults.map((f) => describeBoardFault(f, SIM_BOARDS)).join(', ')}`,
       });
     }

@@ -1,11 +1,13 @@
 /**
- * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--jobs J] [--verbose]
+ * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]
  *
  * --stack core (default): the voter cores alone over the simulator's own network model
  *   (src/sim/sim.ts), 1,000 cycles a seed.
  * --stack board: whole boards — the board shell, links, frame codec, watchdog gate, monitors,
  *   peripherals — on simulated processes, cables and UDP (src/sim/board-sim.ts), at the rate of
  *   `ftc sim` unless --rate-hz says otherwise.
+ * --fault SPEC (board stack, repeatable): these faults (`ftc sim --fault` specs) instead of the
+ *   seed's own, on the seed's machine: a story of `ftc sim` replayed in seeded virtual time.
  * --jobs J (board stack): J processes over disjoint seed ranges (one per core is the most useful).
  * Prints one reproducing line per failing seed and `stack: S, seeds: N, violations: V` last;
  * exit 1 on any violation, 2 on a bad option.
@@ -15,17 +17,20 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
+import { parseFaultSpec } from '../rig/faultspec.ts';
+import type { BoardFault } from './board-faults.ts';
+import { fromSpec } from './board-plan.ts';
 import { mergeBoardSwarm, runBoardSeed, runBoardSwarm, type BoardSwarmSummary } from './board-swarm.ts';
 import { runSeed, runSwarm } from './swarm.ts';
 
 const defaultCycles = 1000;
 
 function usage(message: string): never {
-  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--events FILE] [--jobs J] [--verbose]`);
+  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]`);
   process.exit(2);
 }
 
-let values: Record<string, string | boolean | undefined>;
+let values: Record<string, string | boolean | string[] | undefined>;
 try {
   ({ values } = parseArgs({
     options: {
@@ -35,6 +40,7 @@ try {
       cycles: { type: 'string' },
       'rate-hz': { type: 'string' },
       events: { type: 'string' },
+      fault: { type: 'string', multiple: true },
       jobs: { type: 'string', default: '1' },
       'summary-json': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -60,7 +66,7 @@ const from = int('from', 0);
 const verbose = values.verbose === true;
 
 if (stack === 'core') {
-  if (values['rate-hz'] !== undefined || values.events !== undefined) usage('--rate-hz and --events are for --stack board');
+  if (values['rate-hz'] !== undefined || values.events !== undefined || values.fault !== undefined) usage('--rate-hz, --fault and --events are for --stack board');
   const cycles = values.cycles === undefined ? defaultCycles : int('cycles', 300);
   if (verbose && seeds === 1) {
     const { plan, result } = runSeed(from, cycles);
@@ -81,9 +87,15 @@ if (values.cycles !== undefined) usage('--cycles is for --stack core (board seed
 const rateHz = values['rate-hz'] === undefined ? SIM_RATE_HZ_DEFAULT : int('rate-hz', 1);
 const eventsFile = values.events as string | undefined;
 if (eventsFile !== undefined && seeds !== 1) usage('--events writes one run\'s events: use it with --seeds 1');
+let faults: BoardFault[] | undefined;
+try {
+  faults = (values.fault as string[] | undefined)?.map((f) => fromSpec(parseFaultSpec(f)));
+} catch (e) {
+  usage(`--fault: ${(e as Error).message}`);
+}
 
 if (eventsFile !== undefined || (verbose && seeds === 1)) {
-  const { plan, result } = await runBoardSeed(from, rateHz, { keepEvents: true });
+  const { plan, result } = await runBoardSeed(from, rateHz, { keepEvents: true, faults });
   if (eventsFile) {
     writeFileSync(eventsFile, result.events.map((e) => JSON.stringify({ tRunMs: Math.round(e.tMs * 1000) / 1000, ...e.event })).join('\n') + '\n');
     console.log(`events of seed ${from}: ${eventsFile} (${result.events.length} events)`);
@@ -101,7 +113,8 @@ if (jobs > 1 && seeds > 1) {
   const parts = await Promise.all(Array.from({ length: Math.min(jobs, seeds) }, (_, j) => {
     const f = from + j * per;
     const n = Math.min(per, from + seeds - f);
-    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stack', 'board', '--seeds', String(n), '--from', String(f), '--rate-hz', String(rateHz), '--summary-json'];
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stack', 'board', '--seeds', String(n), '--from', String(f), '--rate-hz', String(rateHz),
+      ...((values.fault as string[] | undefined) ?? []).flatMap((x) => ['--fault', x]), '--summary-json'];
     return new Promise<BoardSwarmSummary>((resolve, reject) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
@@ -117,7 +130,7 @@ if (jobs > 1 && seeds > 1) {
     });
   }));
   s = mergeBoardSwarm(parts, performance.now() - t0);
-} else s = await runBoardSwarm(from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, () => performance.now());
+} else s = await runBoardSwarm(from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, () => performance.now(), undefined, values.fault as string[] | undefined);
 if (values['summary-json'] === true) {
   console.log(JSON.stringify(s));
   process.exit(0);
