@@ -13,6 +13,9 @@
 import { SIM_RATE_HZ_DEFAULT } from '../src/rig/sim-timing.ts';
 import { runBoardSwarm } from '../src/sim/board-swarm.ts';
 import { runSwarm } from '../src/sim/swarm.ts';
+import { simWorld } from '../src/sim/plant.ts';
+import { defaultWorkloadPath } from '../src/workload/default.ts';
+import { loadWorkload } from '../src/workload/loader.ts';
 import { defaultVoterConfig } from '../src/voter/config.ts';
 import { envInt } from './options.ts';
 import { ratio, round } from './rig-sim.ts';
@@ -25,8 +28,10 @@ export default async function swarmBench(): Promise<Record<string, unknown>> {
   const now = () => performance.now();
 
   // One untimed seed of each first (past the seeds measured), so JIT warm-up is not measured.
-  runSwarm(from + seeds, 1, coreCycles, coreCycles, now);
-  const core = runSwarm(from, seeds, coreCycles, coreCycles, now);
+  const wl = await loadWorkload(defaultWorkloadPath());
+  const world = simWorld(wl, defaultVoterConfig.periodMs / 1000);
+  runSwarm(world, from + seeds, 1, coreCycles, coreCycles, now);
+  const core = runSwarm(world, from, seeds, coreCycles, coreCycles, now);
   const coreSimulatedMs = seeds * coreCycles * defaultVoterConfig.periodMs;
   const coreSeedsPerS = seeds / (core.elapsedMs / 1000);
   const coreSpeed = coreSimulatedMs / core.elapsedMs;
@@ -34,8 +39,8 @@ export default async function swarmBench(): Promise<Record<string, unknown>> {
 
   const board: Array<Record<string, unknown>> = [];
   for (const rateHz of [...new Set([SIM_RATE_HZ_DEFAULT, 50])]) {
-    await runBoardSwarm(from + seeds, 1, rateHz, SIM_RATE_HZ_DEFAULT, now);
-    const s = await runBoardSwarm(from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, now);
+    await runBoardSwarm(wl, from + seeds, 1, rateHz, SIM_RATE_HZ_DEFAULT, now);
+    const s = await runBoardSwarm(wl, from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, now);
     const seedsPerS = s.seeds / (s.elapsedMs / 1000);
     const speed = s.simulatedMs / s.elapsedMs;
     process.stderr.write(`swarm: board ${rateHz} Hz ${s.seeds} seeds in ${round(s.elapsedMs / 1000, 2)} s\n`);

@@ -12,7 +12,14 @@ if (process.env.FTC_NO_BUILD !== '1' && isBuildFresh(root)) {
   ({ main } = await import(pathToFileURL(join(root, 'dist/cli/main.js')).href));
 } else {
   // Stale or missing build: run the sources (sim-run rebuilds dist/ for its children itself).
-  const { register } = await import('tsx/esm/api');
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    // A checkout without its dependencies: nothing to run the sources with.
+    console.error(`ftc: the build in dist/ is missing or older than src/, and tsx (which runs the sources) is not installed.\nfix: run \`npm install\` in ${root} (it installs the dependencies and builds dist/)`);
+    process.exit(1);
+  }
   register();
   ({ main } = await import(pathToFileURL(join(root, 'src/cli/main.ts')).href));
 }

@@ -39,6 +39,19 @@ function durationOption(value: string): number {
   }
 }
 
+const WORKLOAD_HELP = 'the workload module (.js, .mjs or .ts; its default export is the workload); default: the package\'s example, see README "Write your own workload"';
+
+function jsonObjectOption(value: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch (e) {
+    throw new InvalidArgumentError(`not JSON (${(e as Error).message}); give an object, e.g. '{"setpointC": 21}'.`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(`${value} is not a JSON object; give e.g. '{"setpointC": 21}'.`);
+  return v as Record<string, unknown>;
+}
+
 function collectFault(value: string, previous: string[]): string[] {
   try {
     parseFaultSpec(value); // the simulated rig is always b1, b2, b3
@@ -103,10 +116,12 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
     .option('--no-dashboard', 'no live dashboard (it is only shown on a terminal anyway)')
     .option('--log-dir <dir>', 'directory of the per-board event logs', LOG_DIR_DEFAULT)
     .option('--run-dir <dir>', 'where each board console pty path is written (for `ftc console b1`)', RUN_DIR_DEFAULT)
+    .option('--workload <module>', WORKLOAD_HELP)
+    .addOption(new Option('--workload-options <json>', "the workload's options, a JSON object (as workload.options in a board config)").argParser(jsonObjectOption))
     .addHelpText('after', FAULT_HELP)
     .action(async (o: {
       seed: number; rateHz: number; duration: number; fault: string[]; trace?: string; json?: boolean;
-      dashboard: boolean; logDir: string; runDir: string; config?: string;
+      dashboard: boolean; logDir: string; runDir: string; config?: string; workload?: string; workloadOptions?: Record<string, unknown>;
     }) => {
       const faults: FaultSpec[] = o.fault.map((f) => parseFaultSpec(f));
       done(await runSim({
@@ -119,6 +134,8 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
         dashboard: o.dashboard && o.json !== true,
         logDir: o.logDir,
         runDir: o.runDir,
+        ...(o.workload !== undefined ? { workload: o.workload } : {}),
+        ...(o.workloadOptions !== undefined ? { workloadOptions: o.workloadOptions } : {}),
       }));
     });
 
@@ -160,8 +177,14 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
     .option('--no-dashboard', 'print events instead of the live dashboard')
     .option('--log-dir <dir>', 'directory of the per-board event logs', LOG_DIR_DEFAULT)
     .option('--run-dir <dir>', 'where each board console pty path is written', RUN_DIR_DEFAULT)
-    .action(async (o: { dashboard: boolean; logDir: string; runDir: string }) =>
-      done(await runDemo({ dashboard: o.dashboard, logDir: o.logDir, runDir: o.runDir })),
+    .option('--workload <module>', WORKLOAD_HELP)
+    .addOption(new Option('--workload-options <json>', "the workload's options, a JSON object").argParser(jsonObjectOption))
+    .action(async (o: { dashboard: boolean; logDir: string; runDir: string; workload?: string; workloadOptions?: Record<string, unknown> }) =>
+      done(await runDemo({
+        dashboard: o.dashboard, logDir: o.logDir, runDir: o.runDir,
+        ...(o.workload !== undefined ? { workload: o.workload } : {}),
+        ...(o.workloadOptions !== undefined ? { workloadOptions: o.workloadOptions } : {}),
+      })),
     );
 
   program

@@ -12,6 +12,7 @@ import { DEFAULTS } from './defaults.ts';
 import { HARDWARE_NAMES, chipOf, loadHardwareDefs, pinLabel, type HardwareDef, type HardwareName } from './hardware.ts';
 import { PASSWORD_HASH_PATTERN } from './password.ts';
 import {
+  plainMapping,
   INVALID,
   bool,
   int,
@@ -123,6 +124,8 @@ export interface BoardConfig {
   gpio: GpioConfig;
   i2c: I2cConfig;
   watchdog: WatchdogConfig;
+  /** The workload module and its options (default: the package's default workload). */
+  workload?: { module: string; options: Record<string, unknown> };
   cycleHz: number;
   redundancy: { allowDuplex: boolean; allowSimplex: boolean; cleanCyclesToRejoin: number };
   console: { serialPath?: string; passwordHash?: string; allowInject: boolean };
@@ -227,6 +230,11 @@ const boardSpec = obj({
     }),
     { ...DEFAULTS.watchdog },
   ),
+  // The user's workload: a module path (absolute, or relative to this file) and its options.
+  workload: optional(obj({
+    module: str({ pattern: /\.(m?js|cjs|m?ts)$/, expect: 'the path of a .js, .mjs or .ts workload module, e.g. /opt/ftc/workloads/thermostat.mjs', lengthMax: 4096 }),
+    options: withDefault(plainMapping(), {}),
+  })),
   cycleHz: withDefault(int({ min: 1, max: 1000, unit: 'Hz' }), DEFAULTS.cycleHz),
   redundancy: withDefault(
     obj({

@@ -180,6 +180,20 @@ export function list<T>(item: Spec<T>, opts: { min?: number; max: number }): Spe
 }
 
 /** The key may be missing; it then reads as undefined. */
+/** Any mapping of plain data (numbers, strings, booleans, null, lists, mappings): options handed on as they are. */
+export function plainMapping(): Spec<Record<string, unknown>> {
+  return {
+    expect: 'a mapping of plain values, e.g. { setpointC: 21 }',
+    read(value, path, issues) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        issues.add(path, value, `is ${kindOf(value)}, not a mapping`, 'give a mapping of plain values, e.g. { setpointC: 21 }');
+        return INVALID;
+      }
+      return value as Record<string, unknown>;
+    },
+  };
+}
+
 export function optional<T>(spec: Spec<T>): Spec<T | undefined> {
   return { expect: spec.expect, optional: true, read: (v, p, i) => spec.read(v, p, i) };
 }

@@ -37,6 +37,9 @@ export interface SimOptions {
   logDir: string;
   /** Where each board's console pty path is written (writeConsolePath) for `ftc console b1`. */
   runDir: string;
+  /** The workload module (default: package.json "ftc"."defaultWorkload") and its options. */
+  workload?: string;
+  workloadOptions?: Record<string, unknown>;
 }
 
 export interface DoctorOptions {
@@ -47,6 +50,8 @@ export interface DemoOptions {
   dashboard: boolean;
   logDir: string;
   runDir: string;
+  workload?: string;
+  workloadOptions?: Record<string, unknown>;
 }
 
 /** `ftc run`: this board from its config with the real adapters; runs until killed. */
@@ -131,6 +136,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const { code } = await run({
     seed: 7, rateHz: SIM_RATE_HZ_DEFAULT, durationMs: DEMO_DURATION_MS, faults: DEMO_FAULTS.map((f) => parseFaultSpec(f)),
     traceFile: join(options.runDir, 'trace.jsonl'), json: false, dashboard: options.dashboard, logDir: options.logDir, runDir: options.runDir,
+    ...(options.workload !== undefined ? { workload: options.workload } : {}),
+    ...(options.workloadOptions !== undefined ? { workloadOptions: options.workloadOptions } : {}),
   });
   return code;
 }

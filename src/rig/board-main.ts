@@ -23,7 +23,7 @@ import { boardExercise, warmUp, warmUpTiming } from '../shell/warm-up.ts';
 import { openSerialPeers, wireBoard } from '../shell/wire-board.ts';
 import { FrameCodec } from '../bus/frame.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
-import { tankWorkload } from '../workload/tank.ts';
+import { loadWorkload } from '../workload/loader.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
 import { tickMaxMs } from '../shell/board.ts';
 import { SIM_LINK_TIMING, SIM_WATCHDOG_FEED_PERIOD_MS, simPeripheralPins, simPins, simPsuRails } from './sim-board.ts';
@@ -124,9 +124,11 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   // ---- warm up (JIT, lazy loading, start-up garbage) until this process keeps its deadlines
   const voter = simVoterTiming(1000 / cfg.rateHz);
   const auth = { mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() } as const;
+  // The supervisor loaded the module before it started anyone: a failure here is a programmer error.
+  const { workload } = await loadWorkload(cfg.workload, cfg.workloadOptions);
   const warm = await warmUp({
     clock: monoClock, scheduler: timerScheduler(monoClock), ...warmUpTiming(voter.periodMs!, voter.lateMaxMs!),
-    exercise: boardExercise(new FrameCodec(auth), tankWorkload),
+    exercise: boardExercise(new FrameCodec(auth), workload),
   });
   log.append('warm-up', { warm: warm.warm, tookMs: Math.round(warm.tookMs), wakes: warm.wakes, lateMaxMs: Math.round(warm.lateMaxMs * 10) / 10 });
 
@@ -148,7 +150,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   }
   const controller = await wireBoard({
     self, boards: SIM_BOARDS, boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
-    voter, workload: tankWorkload, clock: monoClock, scheduler: timerScheduler(monoClock), log, auth,
+    voter, workload, clock: monoClock, scheduler: timerScheduler(monoClock), log, auth,
     links: { serial, udp: { link: udp, peers: udpPeers }, ...SIM_LINK_TIMING },
     gpio,
     psuRails: simPsuRails,

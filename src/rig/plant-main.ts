@@ -1,5 +1,5 @@
 /**
- * The plant process of `ftc sim`: the tank's physics and sensors, and the output stage.
+ * The plant process of `ftc sim`: the workload's simulated world (its plant, or seeded inputs), and the output stage.
  *
  * The output stage models the hardware 2-out-of-3 select relays: board X's outputs for cycle k
  * reach the actuators only if at least two boards assert select(k) = X. Each board selects at most
@@ -16,9 +16,9 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { openDatagramLink } from '../adapters/real/udp.ts';
-import { Plant } from '../sim/plant.ts';
+import { simWorld } from '../sim/plant.ts';
+import { loadWorkload } from '../workload/loader.ts';
 import { defaultVoterConfig } from '../voter/config.ts';
-import { tankWorkload } from '../workload/tank.ts';
 import { attachToSupervisor, emitEvent } from './child.ts';
 import { monoMs, simPorts, type PlantMsg, type SimChildConfig, SIM_BOARDS } from './sim-protocol.ts';
 
@@ -47,11 +47,13 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
   }
   const periodMs = 1000 / cfg.rateHz;
   const ports = simPorts(cfg.basePort);
-  const plant = new Plant({ seed: cfg.seed });
+  const loaded = await loadWorkload(cfg.workload, cfg.workloadOptions);
+  const plant = simWorld(loaded, periodMs / 1000).plantFor(cfg.seed);
+  const inputNames = loaded.workload.inputs.map((i) => i.name);
   const link = await openDatagramLink({ host: '127.0.0.1', port: ports.plant });
   const boards = SIM_BOARDS.map((b, i) => ({ name: b, addr: `127.0.0.1:${ports.boardPlant(i)}` }));
   const pending = new Map<number, Pending>();
-  const outputNames = tankWorkload.outputs.map((o) => o.name);
+  const outputNames = loaded.workload.outputs.map((o) => o.name);
   if (cfg.traceFile) writeFileSync(cfg.traceFile, '');
   let traceBuf = '';
   let next = 0; // the next cycle to close
@@ -59,6 +61,8 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
   let done = false;
   const stats = { accepted: 0, lost: 0, dualDriven: 0, late: 0 };
 
+  // What the plant's sensors read now, by name (for the dashboard), to 4 decimals.
+  const readInputs = () => Object.fromEntries(plant.sensorsFor(0, next).map((v, i) => [inputNames[i], Math.round(v * 1e4) / 1e4]));
   const publish = (cycle: number) => {
     const values = [...plant.sensorsFor(0, cycle)];
     const bytes = Buffer.from(JSON.stringify({ t: 'sens', cycle, values } satisfies PlantMsg));
@@ -176,11 +180,11 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
     }
     if (next >= cfg.cycles + 2 && !done) {
       done = true;
-      emitEvent({ kind: 'plant-done', ...stats, levelM: plant.levelM });
+      emitEvent({ kind: 'plant-done', ...stats, inputs: readInputs() });
     }
     const wake = t0Ms + (next + CLOSE_FRAC) * periodMs;
     setTimeout(tick, Math.max(1, Math.min(periodMs, wake - now)));
   };
-  setInterval(() => emitEvent({ kind: 'plant', cycle: next, levelM: Math.round(plant.levelM * 1e4) / 1e4, ...stats }), 250).unref();
+  setInterval(() => emitEvent({ kind: 'plant', cycle: next, inputs: readInputs(), ...stats }), 250).unref();
   tick();
 }

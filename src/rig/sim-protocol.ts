@@ -45,6 +45,9 @@ export interface SimChildConfig {
   traceFile: string | null;
   /** Simulated watchdog timeout of each board. */
   watchdogTimeoutMs: number;
+  /** The workload module (absolute path) every board and the plant load, and its options. */
+  workload: string;
+  workloadOptions: Record<string, unknown>;
 }
 
 // ---- plant datagrams (JSON; the plant is simulated wiring, not a board-to-board link)

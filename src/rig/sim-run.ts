@@ -17,8 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { PtyCable } from '../adapters/sim/pty-cable.ts';
 import { writeConsolePath } from '../console/client.ts';
 import { Prng } from '../sim/prng.ts';
-import { runReference } from '../sim/plant.ts';
-import { tankWorkload } from '../workload/tank.ts';
+import { runReference, simWorld } from '../sim/plant.ts';
+import { defaultWorkloadPath } from '../workload/default.ts';
+import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import { UsageError, type SimOptions } from './actions.ts';
 import { makeVoterConfig } from '../voter/config.ts';
 import { ensureBuilt } from './build.ts';
@@ -74,6 +75,16 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   } catch (e) {
     throw new UsageError(`--rate-hz ${o.rateHz}: ${(e as Error).message}`);
   }
+  // The workload first: a module that does not load or is not shaped right stops here, before
+  // any process is started (the boards and the plant load the same file).
+  const workloadPath = o.workload ?? defaultWorkloadPath();
+  let loaded;
+  try {
+    loaded = await loadWorkload(workloadPath, o.workloadOptions ?? {});
+  } catch (e) {
+    if (e instanceof WorkloadLoadError) throw new UsageError(`--workload: ${e.message}`);
+    throw e;
+  }
   mkdirSync(o.runDir, { recursive: true });
   mkdirSync(o.logDir, { recursive: true });
   const traceFile = resolve(o.traceFile ?? join(o.runDir, 'trace.jsonl'));
@@ -108,12 +119,13 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const childCfg: SimChildConfig = {
     seed: o.seed, rateHz: o.rateHz, cycles, basePort, runDir: resolve(o.runDir), logDir: resolve(o.logDir),
     serial, console: consoles, keyHex: randomBytes(32).toString('hex'), traceFile, watchdogTimeoutMs,
+    workload: loaded.path, workloadOptions: { ...loaded.options },
   };
 
   // ---- what the children say
   const events: Array<Record<string, unknown>> = [];
   const views = new Map<string, BoardView>();
-  const plantView = { cycle: 0, lost: 0, dualDriven: 0, accepted: 0, done: false, levelM: 0 };
+  const plantView = { cycle: 0, lost: 0, dualDriven: 0, accepted: 0, done: false, inputs: {} as Record<string, number> };
   // Gaps between consecutive outputs at the plant: one period when all is well.
   const gapBoundsMs = [...new Set([periodMs * 1.2, periodMs * 2, periodMs * 5, 500, 1000].map((x) => Math.round(x)))].sort((a, b) => a - b);
   const gapHistogram = emptyGapHistogram(gapBoundsMs);
@@ -165,7 +177,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           return;
         }
         if (ev.kind === 'plant') {
-          Object.assign(plantView, { cycle: ev.cycle, lost: ev.lost, dualDriven: ev.dualDriven, accepted: ev.accepted, levelM: ev.levelM });
+          Object.assign(plantView, { cycle: ev.cycle, lost: ev.lost, dualDriven: ev.dualDriven, accepted: ev.accepted, inputs: ev.inputs });
           return;
         }
         if (ev.kind === 'plant-done') plantView.done = true;
@@ -360,8 +372,8 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
 
   // ---- the summary, from the plant's own trace against the fault-free reference
   const trace = existsSync(traceFile) ? parseTrace(readFileSync(traceFile, 'utf8')).records : [];
-  const ref = runReference(o.seed, cycles);
-  const names = tankWorkload.outputs.map((x) => x.name);
+  const ref = runReference(simWorld(loaded, periodMs / 1000), o.seed, cycles);
+  const names = loaded.workload.outputs.map((x) => x.name);
   const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
   const summary = summarize({ trace, reference, events, periodMs });
   if (o.json) out.write(JSON.stringify(summary) + '\n');

@@ -4,15 +4,15 @@
  * relays and button through our IO plugin), i2c-bus (INA219 rail monitors), serialport UARTs and
  * UDP to the peers, /dev/watchdog or systemd or a GPIO-kicked WDT chip, the bond's /proc file.
  *
- * The workload's field I/O comes from a plant over UDP (`--plant host:port`): the reference tank
- * workload has no sensors of its own on a bare Pi, so a lab runs the plant model on a PC
+ * The workload (config `workload.module`) gets its field I/O from a plant over UDP (`--plant
+ * host:port`): a bare Pi has no sensors of its own, so a lab runs the plant model on a PC
  * (hardware in the loop). Start-up order: config check (exit 2, nothing started), then each
  * device opened with a named error (exit 1), then the tick loop. SIGTERM (systemctl stop) or
  * SIGINT stops it in order (BoardController.shutdown), then exit 0; a second signal exits at once.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { openOnoffGpioChip } from '../adapters/real/gpio-onoff.ts';
 import { openI2cBus } from '../adapters/real/i2c.ts';
 import { openSerialLink } from '../adapters/real/serial.ts';
@@ -27,7 +27,8 @@ import { timerScheduler } from '../ports/scheduler.ts';
 import type { GpioLine } from '../ports/gpio.ts';
 import { createHwWatchdog, withSystemdNotify } from '../watchdog/drivers.ts';
 import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
-import { tankWorkload } from '../workload/tank.ts';
+import { defaultWorkloadPath } from '../workload/default.ts';
+import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import type { BoardController } from './board.ts';
 import { UdpPlantIo } from './plant-io.ts';
 import { openSerialPeers, wireBoard } from './wire-board.ts';
@@ -99,6 +100,15 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   } catch (e) {
     throw new RunError(`--plant: ${JSON.stringify(o.plant)} is not host:port (${(e as Error).message}); fix: e.g. --plant 10.77.0.10:47200`, 2);
   }
+  // The workload before any hardware is touched: a module that does not load stops here.
+  let workload;
+  try {
+    const modulePath = config.workload ? resolve(dirname(o.configPath), config.workload.module) : defaultWorkloadPath();
+    ({ workload } = await loadWorkload(modulePath, config.workload?.options ?? {}));
+  } catch (e) {
+    if (e instanceof WorkloadLoadError) throw new RunError(`workload.module: ${e.message}`, 2);
+    throw e;
+  }
   const hw = loadHardwareDefs().get(config.hardware);
   if (!hw) throw new RunError(`hardware: no definition for ${config.hardware}; fix: add hw/boards/${config.hardware}.yaml`, 2);
   const boards = [...config.rig.peers].sort((a, b) => a.rank - b.rank).map((p) => p.id as string);
@@ -155,7 +165,7 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     // Real boards boot at different times with unrelated clocks: listen, align, then snapshot or re-form.
     startAs: 'cold',
     voter: { policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
-    workload: tankWorkload, clock, scheduler: timerScheduler(clock), log, auth,
+    workload, clock, scheduler: timerScheduler(clock), log, auth,
     links: { serial, udp: { link: udp, peers: udpPeers } },
     gpio: chip, psuRails, nic: { bond: 'bond0' },
     watchdog: { hw: boardWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },

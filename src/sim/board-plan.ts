@@ -105,8 +105,9 @@ export function settledByMs(f: BoardFault, periodMs: number): number {
     // no sooner than the fence grace after the vote-out.
     case 'partition': case 'partitionIn': case 'partitionOut': case 'loss':
       return Math.max(end, f.atMs + SIM_FENCE_GRACE_MS) + SIM_RESTART_DELAY_MS + startup + rejoin;
-    // A flipped board is fenced and reset if it does not reset itself.
-    case 'bitflip': case 'lie': return end + 3000 + startup + rejoin;
+    // A flipped board is fenced and reset if it does not reset itself; so is one whose clock ran
+    // or jumped off the grid (swarm seed 2795: the next fault came while it was still rejoining).
+    case 'bitflip': case 'lie': case 'clockSlew': case 'clockStep': return end + 3000 + startup + rejoin;
     default: return end + rejoin;
   }
 }

@@ -26,18 +26,20 @@ import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { boardExercise, startWarmUp, warmUpTiming } from '../shell/warm-up.ts';
 import { FrameCodec, type FrameAuth } from '../bus/frame.ts';
 import type { SerialLink } from '../ports/serial.ts';
-import { tankWorkload, type TankState } from '../workload/tank.ts';
 import { describeBoardFault, type BoardFault } from './board-faults.ts';
 import { RigJudge, type JudgeReport } from './judge.ts';
 import { PTY_QUIET, UDP_QUIET } from './latency-data.ts';
 import { sampleLatency } from './latency.ts';
 import { wakeLateMs, type MachineProfile } from './machine.ts';
-import { Plant } from './plant.ts';
+import { faultySample, type SimWorld } from './plant.ts';
+import type { PlantModel } from '../workload/types.ts';
 import { Prng } from './prng.ts';
 import { SimSerialCable, SimUdpNetwork, type LinkCondition, type SimDatagramLink } from './sim-links.ts';
 import { DriftingClock, SimProcess, World } from './world.ts';
 
 export interface BoardSimOptions {
+  /** The workload and its plant. */
+  world: SimWorld;
   seed: number;
   rateHz: number;
   /** Cycles of the run (from cycle 0). */
@@ -98,7 +100,7 @@ interface Slot {
   name: string;
   proc: SimProcess;
   boot: number;
-  controller: BoardController<TankState> | null;
+  controller: BoardController<unknown> | null;
   wdt: SimWatchdog | null;
   gpio: SimGpioChip | null;
   /** Set while the process is down and its restart is scheduled. */
@@ -126,7 +128,7 @@ export class BoardSim {
   readonly voter: Partial<VoterConfig>;
   readonly bounds: SimBounds;
   readonly judge: RigJudge;
-  readonly plant: Plant;
+  readonly plant: PlantModel;
   readonly slots: Slot[] = [];
   readonly events: StampedEvent[] = [];
   readonly #cables = new Map<string, SimSerialCable>();
@@ -154,10 +156,10 @@ export class BoardSim {
       lateFaultMs: lateMaxMs, ...o.bounds,
     };
     this.judge = new RigJudge({
-      boards: SIM_BOARDS, safeOutputs: tankWorkload.safeOutputs, periodMs: this.periodMs, rejoinBoundMs: this.bounds.rejoinMs, detectBoundMs: this.bounds.detectMs,
+      boards: SIM_BOARDS, safeOutputs: o.world.workload.safeOutputs, periodMs: this.periodMs, rejoinBoundMs: this.bounds.rejoinMs, detectBoundMs: this.bounds.detectMs,
       reformBoundMs: this.bounds.reformMs, settleMs: this.bounds.settleMs,
     });
-    this.plant = new Plant({ seed: o.seed });
+    this.plant = o.world.plantFor(o.seed);
     this.#net = new SimUdpNetwork(this.world, this.rng, UDP_QUIET);
     this.#key = Buffer.alloc(32, o.seed & 0xff);
     for (let i = 0; i < SIM_BOARDS.length; i++) {
@@ -272,7 +274,7 @@ export class BoardSim {
     // after a restart (the rig's t0 is known), or once all three are ready at the rig's first boot.
     startWarmUp({
       clock, scheduler: proc.scheduler(), ...warmUpTiming(this.periodMs, this.voter.lateMaxMs ?? this.periodMs / 5),
-      exercise: boardExercise(new FrameCodec(auth), tankWorkload),
+      exercise: boardExercise(new FrameCodec(auth), this.o.world.workload),
     }, (warm) => {
       if (proc.generation !== gen) return;
       log.append('warm-up', { warm: warm.warm, tookMs: Math.round(warm.tookMs), wakes: warm.wakes });
@@ -301,9 +303,9 @@ export class BoardSim {
     const clock = proc.clock;
     const startAs = slot.cold ? 'cold' : slot.boot === 1 ? 'member' : 'joining';
     slot.cold = false;
-    const promise = wireBoard<TankState>({
+    const promise = wireBoard<unknown>({
       self: slot.name, boards: SIM_BOARDS, boot: slot.boot, resetReason: reason, rateHz: this.o.rateHz,
-      t0Ms: clock.localOf(this.#t0), startAs, voter: this.voter, workload: tankWorkload,
+      t0Ms: clock.localOf(this.#t0), startAs, voter: this.voter, workload: this.o.world.workload,
       clock, scheduler: proc.scheduler(), log, auth,
       links: { serial, udp: { link: udp, peers: peers.map((peer) => ({ peer, address: udpAddress((SIM_BOARDS as readonly string[]).indexOf(peer)) })) }, ...SIM_LINK_TIMING },
       gpio, psuRails: simPsuRails,
@@ -389,9 +391,8 @@ export class BoardSim {
     return {
       sensors: (cycle) => {
         const base = this.plant.sensorsFor(slot.idx, cycle);
-        if (slot.sensor === 'stuck') return [0.8, 0];
-        if (slot.sensor === 'noisy') return [base[0]! + this.rng.range(-0.2, 0.2), this.rng.int(2)];
-        return base;
+        if (slot.sensor === 'ok') return base;
+        return faultySample(this.o.world.workload.inputs, base, slot.sensor, this.rng);
       },
       // Safe outputs replace the board's earlier presentation (as the plant of `ftc sim` does).
       present: (cycle, outputs) => {

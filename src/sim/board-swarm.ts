@@ -6,6 +6,8 @@ import { parseFaultSpec } from '../rig/faultspec.ts';
 import { fromSpec, planBoardSeed, type BoardSeedPlan } from './board-plan.ts';
 import { describeBoardFault, type BoardFault } from './board-faults.ts';
 import { runBoardSim, type BoardSimResult } from './board-sim.ts';
+import { simWorld } from './plant.ts';
+import type { LoadedWorkload } from '../workload/loader.ts';
 import { SIM_BOARDS } from '../rig/sim-protocol.ts';
 
 export interface BoardSeedOutcome {
@@ -13,9 +15,9 @@ export interface BoardSeedOutcome {
   result: BoardSimResult;
 }
 
-export async function runBoardSeed(seed: number, rateHz: number, o: { keepEvents?: boolean; faults?: readonly BoardFault[] } = {}): Promise<BoardSeedOutcome> {
+export async function runBoardSeed(wl: LoadedWorkload, seed: number, rateHz: number, o: { keepEvents?: boolean; faults?: readonly BoardFault[] } = {}): Promise<BoardSeedOutcome> {
   const plan = planBoardSeed(seed, rateHz, o.faults);
-  const result = await runBoardSim({ seed, rateHz, cycles: plan.cycles, faults: plan.faults, machine: plan.machine, keepEvents: o.keepEvents ?? false });
+  const result = await runBoardSim({ world: simWorld(wl, 1 / rateHz), seed, rateHz, cycles: plan.cycles, faults: plan.faults, machine: plan.machine, keepEvents: o.keepEvents ?? false });
   return { plan, result };
 }
 
@@ -50,6 +52,7 @@ function p99(xs: number[]): number {
 }
 
 export async function runBoardSwarm(
+  wl: LoadedWorkload,
   from: number,
   seeds: number,
   rateHz: number,
@@ -67,7 +70,7 @@ export async function runBoardSwarm(
     excusedLostCycles: 0, simulatedMs: 0, elapsedMs: 0, rejoinMs: [],
   };
   for (let seed = from; seed < from + seeds; seed++) {
-    const out = await runBoardSeed(seed, rateHz, { faults });
+    const out = await runBoardSeed(wl, seed, rateHz, { faults });
     const r = out.result.report;
     s.seeds++;
     rejoin.push(...r.rejoinMs);

@@ -1,81 +1,69 @@
-import { keyedNoise } from './prng.ts';
-import { tankDtS, tankWorkload } from '../workload/tank.ts';
+/**
+ * The simulated world of a run: the workload's own plant (its module's `plant` export) or, when
+ * it brings none, seeded inputs within its signals' ranges (src/sim/signal-plant.ts). Both are
+ * deterministic from the seed. `step(null)` means no board drove the cycle: the output stage
+ * de-energises to the safe outputs.
+ */
+import type { LoadedWorkload } from '../workload/loader.ts';
+import type { PlantModel, SignalSpec, Workload } from '../workload/types.ts';
+import { agreeInputs } from '../voter/agree.ts';
+import { signalPlant } from './signal-plant.ts';
+
+export interface SimWorld {
+  workload: Workload<unknown>;
+  /** A fresh plant for a run of `seed`. */
+  plantFor(seed: number): PlantModel;
+}
+
+export function simWorld(l: LoadedWorkload, periodS: number): SimWorld {
+  const factory = l.plant;
+  return {
+    workload: l.workload,
+    plantFor: (seed) => (factory ? factory({ seed, options: l.options, periodS }) : signalPlant(seed, l.workload.inputs)),
+  };
+}
 
 /**
- * Simulated tank (physics + sensors + actuators), deterministic from a seed.
- * Timing: the outputs of cycle j are applied when the output stage closes cycle j; the reading
- * sampled for cycle j+2 reflects them (one cycle of actuation/sensing pipeline), so a board
- * sampling at its cycle start never races the actuator update.
- * `step(null)` means no board drove the cycle: the output stage de-energises to the safe outputs.
+ * The same world with every board reading board 0's sample: the voter-core swarm (src/sim/sim.ts)
+ * judges outputs against one fault-free reference, which per-board noise would make depend on
+ * whose samples each cycle agreed (the whole-board swarm judges per cycle and keeps the noise).
  */
-export interface PlantOptions {
-  seed: number;
-  levelStartM?: number;
-  /** Pump flow at full command, in metres of level per second. */
-  pumpRateMps?: number;
-  sensorNoiseM?: number;
+export function sameSamplesWorld(world: SimWorld): SimWorld {
+  return {
+    workload: world.workload,
+    plantFor(seed) {
+      const p = world.plantFor(seed);
+      return { sensorsFor: (_board, cycle) => p.sensorsFor(0, cycle), step: (o) => p.step(o) };
+    },
+  };
 }
 
-const tankHeightM = 1.2;
-const highSwitchM = 0.95;
-
-export class Plant {
-  readonly seed: number;
-  levelM: number;
-  /** Number of cycles applied so far. */
-  applied = 0;
-  readonly safeOutputs: readonly number[] = tankWorkload.safeOutputs;
-  #pumpRate: number;
-  #noise: number;
-  #readings = new Map<number, readonly number[]>();
-
-  constructor(o: PlantOptions) {
-    this.seed = o.seed;
-    this.levelM = o.levelStartM ?? 0.3;
-    this.#pumpRate = o.pumpRateMps ?? 0.12;
-    this.#noise = o.sensorNoiseM ?? 0.002;
-    this.#readings.set(0, this.#reading(0));
-    this.#readings.set(1, this.#reading(1));
-  }
-
-  #reading(cycle: number): readonly number[] {
-    const level = this.levelM + this.#noise * keyedNoise(this.seed, cycle, 0);
-    return [level, this.levelM > highSwitchM ? 1 : 0];
-  }
-
-  /** The sensor sample a healthy board reads at the start of `cycle` (identical for every board). */
-  sensorsFor(_board: number, cycle: number): readonly number[] {
-    return this.#readings.get(cycle) ?? this.#reading(cycle);
-  }
-
-  /** Apply the outputs accepted for cycle `applied` (null: nobody drove it -> safe outputs). */
-  step(outputs: readonly number[] | null): void {
-    const [pump = 0, valve = 0] = outputs ?? this.safeOutputs;
-    const j = this.applied;
-    const demand = 0.03 + 0.015 * Math.sin(j / 250) + 0.004 * keyedNoise(this.seed, j, 1);
-    const overflow = valve >= 1 ? 0.25 * Math.sqrt(Math.max(0, this.levelM)) : 0;
-    const rate = pump * this.#pumpRate - Math.max(0, demand) - overflow;
-    this.levelM = Math.max(0, Math.min(tankHeightM, this.levelM + rate * tankDtS));
-    this.applied = j + 1;
-    this.#readings.set(j + 2, this.#reading(j + 2));
-    this.#readings.delete(j - 2);
-  }
+/** A sensor fault's reading: stuck (every sensor at a fixed value) or noisy (analog ones a sixth of their range off, discrete ones random). */
+export function faultySample(specs: readonly SignalSpec[], base: readonly number[], kind: 'stuck' | 'noisy', rng: { range(lo: number, hi: number): number; int(n: number): number }): number[] {
+  const lo = (x: SignalSpec) => x.min ?? 0;
+  const hi = (x: SignalSpec) => x.max ?? 1;
+  if (kind === 'stuck') return specs.map((x) => (x.kind === 'discrete' ? 0 : lo(x) + 0.8 * (hi(x) - lo(x))));
+  return specs.map((x, i) => (x.kind === 'discrete' ? rng.int(2) : base[i]! + (rng.range(-1, 1) * (hi(x) - lo(x))) / 6));
 }
 
-export interface ReferenceRun { outputs: number[][]; levelsM: number[] }
+export interface ReferenceRun { outputs: number[][] }
+
+/** What three healthy boards agree for `cycle`: the mid-value (analog) or majority (discrete) of their samples. */
+export function agreedSample(plant: PlantModel, wl: Workload<unknown>, cycle: number): number[] {
+  return agreeInputs(wl.inputs, [0, 1, 2].map((b) => plant.sensorsFor(b, cycle))).values;
+}
 
 /** The fault-free run for a seed: what the rig must produce, cycle by cycle. */
-export function runReference(seed: number, cycles: number, plantOptions: Omit<PlantOptions, 'seed'> = {}): ReferenceRun {
-  const plant = new Plant({ seed, ...plantOptions });
-  let state = tankWorkload.init();
+export function runReference(world: SimWorld, seed: number, cycles: number): ReferenceRun {
+  const plant = world.plantFor(seed);
+  const wl = world.workload;
+  let state = wl.init();
   const outputs: number[][] = [];
-  const levelsM: number[] = [];
   for (let k = 0; k < cycles; k++) {
-    const res = tankWorkload.step(state, plant.sensorsFor(0, k));
+    const res = wl.step(state, agreedSample(plant, wl, k));
     state = res.state;
     outputs.push(res.outputs);
     plant.step(res.outputs);
-    levelsM.push(plant.levelM);
   }
-  return { outputs, levelsM };
+  return { outputs };
 }

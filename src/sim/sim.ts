@@ -1,13 +1,13 @@
 import { BoardCore, type Effect, type Inbound } from '../voter/core.ts';
 import { decodeMsg, encodeMsg, type Msg } from '../voter/codec.ts';
 import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
-import { tankWorkload, type TankState } from '../workload/tank.ts';
 import { fnv1a32 } from '../voter/hash.ts';
-import { Plant, runReference, type ReferenceRun } from './plant.ts';
+import type { PlantModel } from '../workload/types.ts';
+import { agreedSample, faultySample, runReference, type ReferenceRun, type SimWorld } from './plant.ts';
 import { Prng } from './prng.ts';
 
 /**
- * Deterministic simulator: three voter cores, the tank plant, the 2-out-of-3 output-select stage
+ * Deterministic simulator: three voter cores, the workload's plant, the 2-out-of-3 output-select stage
  * and two transports per pair of boards (serial + UDP; the receiver keeps the first copy), all
  * under one virtual clock and one seeded PRNG. Invariants are checked every cycle.
  */
@@ -44,6 +44,8 @@ export const rigWideKinds: ReadonlySet<FaultKind> = new Set(['pauseAll', 'restar
 export const maskedKinds: ReadonlySet<FaultKind> = new Set(['duplicate', 'reorder', 'sensorStuck', 'sensorNoisy', 'serialCut']);
 
 export interface SimOptions {
+  /** The workload and its plant. */
+  world: SimWorld;
   seed: number;
   cycles: number;
   faults?: Fault[];
@@ -87,13 +89,13 @@ export interface SimResult {
   excusedLostCycles: number;
   log: LogEntry[];
   msgs: { sent: number; dropped: number; corrupted: number; codec: number };
-  cores: BoardCore<TankState>[];
+  cores: BoardCore<unknown>[];
 }
 
 interface Clock { t0: number; l0: number; drift: number }
 interface Rt {
   id: number;
-  core: BoardCore<TankState>;
+  core: BoardCore<unknown>;
   clock: Clock;
   /** 'down': crashed or held in reset until downUntil. */
   status: 'up' | 'down' | 'paused';
@@ -122,7 +124,7 @@ export class Simulation {
   readonly o: SimOptions;
   readonly P: number;
   readonly rng: Prng;
-  readonly plant: Plant;
+  readonly plant: PlantModel;
   readonly ref: ReferenceRun;
   readonly boards: Rt[] = [];
   readonly violations: Violation[] = [];
@@ -157,22 +159,22 @@ export class Simulation {
    * outputs). From then on outputs are checked against a shadow replica of the workload, anchored
    * on the state a majority of members holds and stepped with the healthy boards' sensor reading.
    */
-  #shadow: { on: boolean; state: TankState | null } = { on: false, state: null };
+  #shadow: { on: boolean; state: unknown | null } = { on: false, state: null };
 
   constructor(o: SimOptions) {
     this.o = o;
     this.#voterOver = o.voter ?? {};
     this.P = makeVoterConfig({ ...this.#voterOver, self: 0 }).periodMs;
     this.rng = new Prng(o.seed);
-    this.plant = new Plant({ seed: o.seed });
-    this.ref = o.reference ?? runReference(o.seed, o.cycles);
+    this.plant = o.world.plantFor(o.seed);
+    this.ref = o.reference ?? runReference(o.world, o.seed, o.cycles);
     this.#faults = [...(o.faults ?? [])];
     this.#hyp = o.hypothesis ?? 'single';
     this.#resetHoldMs = (o.resetHoldCycles ?? 20) * this.P;
     for (let id = 0; id < 3; id++) {
       const baseDrift = this.rng.range(-20e-6, 20e-6);
       const clock: Clock = { t0: 0, l0: this.rng.range(-0.05, 0.05), drift: baseDrift };
-      const core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: id, epochStartMs: 0 }), tankWorkload);
+      const core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: id, epochStartMs: 0 }), this.o.world.workload);
       const local = { sensors: (k: number) => this.#sensors(id, k) };
       this.boards.push({ id, core, clock, status: 'up', downUntil: 0, pausedUntil: 0, mailbox: [], wake: 0, baseDrift, local });
     }
@@ -215,8 +217,8 @@ export class Simulation {
   #sensors(id: number, cycle: number): readonly number[] {
     const base = this.plant.sensorsFor(id, cycle);
     const t = cycle * this.P;
-    if (this.#active('sensorStuck', t, id)) return [0.8, 0];
-    if (this.#active('sensorNoisy', t, id)) return [base[0]! + this.rng.range(-0.2, 0.2), this.rng.int(2)];
+    if (this.#active('sensorStuck', t, id)) return faultySample(this.o.world.workload.inputs, base, 'stuck', this.rng);
+    if (this.#active('sensorNoisy', t, id)) return faultySample(this.o.world.workload.inputs, base, 'noisy', this.rng);
     return base;
   }
 
@@ -364,7 +366,7 @@ export class Simulation {
   #reboot(b: Rt): void {
     b.status = 'up';
     b.mailbox = [];
-    b.core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: b.id, startAs: b.cold ? 'cold' : 'joining' }), tankWorkload);
+    b.core = new BoardCore(makeVoterConfig({ ...this.#voterOver, self: b.id, startAs: b.cold ? 'cold' : 'joining' }), this.o.world.workload);
     b.cold = false;
     b.wake = this.#t;
     this.#released[b.id] = this.#t;
@@ -450,7 +452,7 @@ export class Simulation {
     if (!accepted && excused) { this.#excusedLost++; this.#shadow = { on: true, state: null }; }
     let ref: readonly number[] | undefined = this.ref.outputs[j];
     if (this.#shadow.on && this.#shadow.state) {
-      const res = tankWorkload.step(this.#shadow.state, this.plant.sensorsFor(0, j));
+      const res = this.o.world.workload.step(this.#shadow.state, agreedSample(this.plant, this.o.world.workload, j));
       this.#shadow.state = res.state;
       ref = res.outputs;
     } else if (this.#shadow.on) ref = accepted ?? undefined;
@@ -458,7 +460,7 @@ export class Simulation {
       if (!accepted && !excused) this.#violate(j, 'noOutput', `no board's outputs reached the plant (selects ${JSON.stringify([...sel])})`);
       else if (accepted && !sameOutputs(accepted, ref)) this.#violate(j, 'wrongOutput', `got ${JSON.stringify(accepted)}, ${this.#shadow.on ? 'the shadow replica' : 'the fault-free run'} has ${JSON.stringify(ref)}`);
     } else if (!this.#diverged) {
-      if (!accepted || sameOutputs(accepted, this.plant.safeOutputs) && !sameOutputs(accepted, ref)) this.#diverged = true;
+      if (!accepted || sameOutputs(accepted, this.o.world.workload.safeOutputs) && !sameOutputs(accepted, ref)) this.#diverged = true;
       else if (!sameOutputs(accepted, ref)) this.#violate(j, 'wrongOutput', `a wrong (not safe) output reached the plant: ${JSON.stringify(accepted)} vs ${JSON.stringify(ref)}`);
     }
     // Anchor the shadow replica on the state the members agree on after this cycle.
@@ -467,15 +469,15 @@ export class Simulation {
   }
 
   /** The state at least two members hold (after the cycle just closed), or null. */
-  #majorityState(): TankState | null {
+  #majorityState(): unknown | null {
     const seen = new Map<number, number>();
     for (const b of this.boards) {
       const st = b.core.state;
       if (b.status !== 'up' || b.core.role !== 'member' || !st) continue;
-      const h = fnv1a32(tankWorkload.encode(st));
+      const h = fnv1a32(this.o.world.workload.encode(st));
       const n = (seen.get(h) ?? 0) + 1;
       seen.set(h, n);
-      if (n >= 2) return tankWorkload.decode(tankWorkload.encode(st));
+      if (n >= 2) return this.o.world.workload.decode(this.o.world.workload.encode(st));
     }
     return null;
   }

@@ -1,11 +1,13 @@
 /**
- * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]
+ * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]
  *
  * --stack core (default): the voter cores alone over the simulator's own network model
  *   (src/sim/sim.ts), 1,000 cycles a seed.
  * --stack board: whole boards — the board shell, links, frame codec, watchdog gate, monitors,
  *   peripherals — on simulated processes, cables and UDP (src/sim/board-sim.ts), at the rate of
  *   `ftc sim` unless --rate-hz says otherwise.
+ * --workload PATH: the workload module to run (default: package.json "ftc"."defaultWorkload"), with
+ *   its plant, or seeded inputs within its signals' ranges when it brings none.
  * --fault SPEC (board stack, repeatable): these faults (`ftc sim --fault` specs) instead of the
  *   seed's own, on the seed's machine: a story of `ftc sim` replayed in seeded virtual time.
  * --jobs J (board stack): J processes over disjoint seed ranges (one per core is the most useful).
@@ -20,13 +22,17 @@ import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
 import { parseFaultSpec } from '../rig/faultspec.ts';
 import type { BoardFault } from './board-faults.ts';
 import { fromSpec } from './board-plan.ts';
+import { defaultWorkloadPath } from '../workload/default.ts';
+import { loadWorkload, WorkloadLoadError, type LoadedWorkload } from '../workload/loader.ts';
+import { simWorld } from './plant.ts';
 import { mergeBoardSwarm, runBoardSeed, runBoardSwarm, type BoardSwarmSummary } from './board-swarm.ts';
 import { runSeed, runSwarm } from './swarm.ts';
+import { defaultVoterConfig } from '../voter/config.ts';
 
 const defaultCycles = 1000;
 
 function usage(message: string): never {
-  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]`);
+  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]`);
   process.exit(2);
 }
 
@@ -41,6 +47,7 @@ try {
       'rate-hz': { type: 'string' },
       events: { type: 'string' },
       fault: { type: 'string', multiple: true },
+      workload: { type: 'string' },
       jobs: { type: 'string', default: '1' },
       'summary-json': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -64,16 +71,26 @@ if (stack !== 'core' && stack !== 'board') usage(`--stack: use core or board, go
 const seeds = int('seeds', 0);
 const from = int('from', 0);
 const verbose = values.verbose === true;
+const workloadPath = (values.workload as string | undefined) ?? defaultWorkloadPath();
+let loaded: LoadedWorkload;
+try {
+  loaded = await loadWorkload(workloadPath);
+} catch (e) {
+  if (!(e instanceof WorkloadLoadError)) throw e;
+  console.error(`sim:swarm: --workload: ${e.message}`);
+  process.exit(2);
+}
 
 if (stack === 'core') {
   if (values['rate-hz'] !== undefined || values.events !== undefined || values.fault !== undefined) usage('--rate-hz, --fault and --events are for --stack board');
   const cycles = values.cycles === undefined ? defaultCycles : int('cycles', 300);
+  const world = simWorld(loaded, defaultVoterConfig.periodMs / 1000);
   if (verbose && seeds === 1) {
-    const { plan, result } = runSeed(from, cycles);
+    const { plan, result } = runSeed(world, from, cycles);
     console.log(JSON.stringify(plan));
     for (const v of result.violations) console.log(`violation at cycle ${v.cycle}: ${v.kind}: ${v.detail}`);
   }
-  const s = runSwarm(from, seeds, cycles, defaultCycles, () => performance.now());
+  const s = runSwarm(world, from, seeds, cycles, defaultCycles, () => performance.now());
   for (const f of s.failed) console.log(`FAIL seed ${f.seed}: ${f.first}\n  reproduce: ${f.line}`);
   console.log(
     `${(s.seeds / (s.elapsedMs / 1000)).toFixed(1)} seeds/s (${cycles} cycles each); worst gap: ${s.worstGapSingle} cycles single-fault, ${s.worstGapDouble} double-fault; ` +
@@ -95,7 +112,7 @@ try {
 }
 
 if (eventsFile !== undefined || (verbose && seeds === 1)) {
-  const { plan, result } = await runBoardSeed(from, rateHz, { keepEvents: true, faults });
+  const { plan, result } = await runBoardSeed(loaded, from, rateHz, { keepEvents: true, faults });
   if (eventsFile) {
     writeFileSync(eventsFile, result.events.map((e) => JSON.stringify({ tRunMs: Math.round(e.tMs * 1000) / 1000, ...e.event })).join('\n') + '\n');
     console.log(`events of seed ${from}: ${eventsFile} (${result.events.length} events)`);
@@ -113,7 +130,7 @@ if (jobs > 1 && seeds > 1) {
   const parts = await Promise.all(Array.from({ length: Math.min(jobs, seeds) }, (_, j) => {
     const f = from + j * per;
     const n = Math.min(per, from + seeds - f);
-    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stack', 'board', '--seeds', String(n), '--from', String(f), '--rate-hz', String(rateHz),
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stack', 'board', '--seeds', String(n), '--from', String(f), '--rate-hz', String(rateHz), '--workload', loaded.path,
       ...((values.fault as string[] | undefined) ?? []).flatMap((x) => ['--fault', x]), '--summary-json'];
     return new Promise<BoardSwarmSummary>((resolve, reject) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -130,7 +147,7 @@ if (jobs > 1 && seeds > 1) {
     });
   }));
   s = mergeBoardSwarm(parts, performance.now() - t0);
-} else s = await runBoardSwarm(from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, () => performance.now(), undefined, values.fault as string[] | undefined);
+} else s = await runBoardSwarm(loaded, from, seeds, rateHz, SIM_RATE_HZ_DEFAULT, () => performance.now(), undefined, values.fault as string[] | undefined);
 if (values['summary-json'] === true) {
   console.log(JSON.stringify(s));
   process.exit(0);

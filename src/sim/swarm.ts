@@ -1,5 +1,5 @@
 import { Prng } from './prng.ts';
-import { runReference } from './plant.ts';
+import { runReference, sameSamplesWorld, type SimWorld } from './plant.ts';
 import { simulate, type Fault, type FaultKind, type SimResult } from './sim.ts';
 import { defaultVoterConfig } from '../voter/config.ts';
 
@@ -78,11 +78,12 @@ export function planSeed(seed: number, cycles: number): SeedPlan {
 
 export interface SeedOutcome { plan: SeedPlan; result: SimResult }
 
-export function runSeed(seed: number, cycles: number): SeedOutcome {
+export function runSeed(world: SimWorld, seed: number, cycles: number): SeedOutcome {
   const plan = planSeed(seed, cycles);
+  const same = sameSamplesWorld(world);
   const result = simulate({
-    seed, cycles, faults: plan.faults, hypothesis: plan.hypothesis, codec: plan.codec,
-    reference: runReference(seed, cycles), rejoinBoundCycles,
+    world: same, seed, cycles, faults: plan.faults, hypothesis: plan.hypothesis, codec: plan.codec,
+    reference: runReference(same, seed, cycles), rejoinBoundCycles,
   });
   return { plan, result };
 }
@@ -102,11 +103,11 @@ export interface SwarmSummary {
   elapsedMs: number;
 }
 
-export function runSwarm(from: number, seeds: number, cycles: number, defaultCycles: number, nowMs: () => number): SwarmSummary {
+export function runSwarm(world: SimWorld, from: number, seeds: number, cycles: number, defaultCycles: number, nowMs: () => number): SwarmSummary {
   const t0 = nowMs();
   const s: SwarmSummary = { seeds: 0, violations: 0, failed: [], worstGapSingle: 0, worstGapDouble: 0, worstDetect: 0, worstRejoin: 0, elapsedMs: 0 };
   for (let seed = from; seed < from + seeds; seed++) {
-    const { plan, result: r } = runSeed(seed, cycles);
+    const { plan, result: r } = runSeed(world, seed, cycles);
     s.seeds++;
     if (plan.hypothesis === 'single') s.worstGapSingle = Math.max(s.worstGapSingle, r.worstGapCycles);
     else s.worstGapDouble = Math.max(s.worstGapDouble, r.worstGapCycles);

@@ -3,7 +3,7 @@ import { SkewFilter } from './clock-filter.ts';
 import { JOIN_IN_SERVICE, NO_CLAIM, NONE, OFFSET_UNKNOWN, type ChunkMsg, type JoinMsg, type Msg, type ReformMsg, type VoteMsg } from './codec.ts';
 import type { VoterConfig } from './config.ts';
 import { Fnv32, fnv1a32 } from './hash.ts';
-import type { Workload } from '../workload/types.ts';
+import type { StepResult, Workload } from '../workload/types.ts';
 
 /**
  * One board's lockstep TMR voter: a pure state machine stepped with the local monotonic time and
@@ -26,6 +26,15 @@ import type { Workload } from '../workload/types.ts';
 
 export type BoardId = number;
 /** 'service': taken out by an operator (leaveForService); follows the grid, never rejoins by itself. */
+function sameValues(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/** Bits tried by flipStateBit before it gives up (fault injection only). */
+const flipAttemptsMax = 64;
+
 export type Role = 'member' | 'observer' | 'joining' | 'service';
 export type Mode = 'triplex' | 'duplex' | 'failSafe';
 
@@ -75,9 +84,12 @@ export interface CoreStats {
   badChunks: number;
   demotions: number;
   cyclesDriven: number;
+  /** Cycles this board adopted the majority's result because it had agreed other inputs (a sample it missed or got late). */
+  inputViewAdopted: number;
 }
 
-interface Mine<S> { digest: number; outputs: number[]; nextState: S; heardMask: number }
+/** This board's result for a cycle; `fromState` is the state it stepped (for #adoptMajority). */
+interface Mine<S> { digest: number; outputs: number[]; nextState: S; heardMask: number; fromState: S }
 interface Rec<S> {
   cycle: number;
   inputs: Map<number, readonly number[]>;
@@ -126,6 +138,8 @@ export class BoardCore<S> {
   /** Cycles counted in fail-safe (see failSafeHoldCycles). */
   #failSafeCycles = 0;
   #fault: number[];
+  /** Consecutive cycles each peer's vote differed from the majority only through its inputs (see #onCount). */
+  #viewDiff: number[];
   #accuse = 0;
   #admit = 0;
   #clean: number[];
@@ -165,7 +179,7 @@ export class BoardCore<S> {
   #listenSinceMs = NaN;
   /** Rank index of the board whose cycle grid this board follows (-1: a live rig's lockstep traffic). */
   #gridRank = Infinity;
-  readonly stats: CoreStats = { staleMsgs: 0, badChunks: 0, demotions: 0, cyclesDriven: 0 };
+  readonly stats: CoreStats = { staleMsgs: 0, badChunks: 0, demotions: 0, cyclesDriven: 0, inputViewAdopted: 0 };
 
   constructor(cfg: VoterConfig, workload: Workload<S>) {
     this.cfg = cfg;
@@ -175,6 +189,7 @@ export class BoardCore<S> {
     this.#epochMs = cfg.epochStartMs;
     this.#rank = [...cfg.rankOrder];
     this.#fault = new Array<number>(n).fill(0);
+    this.#viewDiff = new Array<number>(n).fill(0);
     this.#clean = new Array<number>(n).fill(0);
     this.#joinSeen = new Array<number>(n).fill(-Infinity);
     this.#snapSent = new Array<number>(n).fill(-Infinity);
@@ -274,17 +289,30 @@ export class BoardCore<S> {
   /** Fault injection: flip one bit of the encoded workload state (index taken modulo its size). */
   flipStateBit(bitIndex: number): boolean {
     if (this.#state === null || this.#role === 'joining') return false;
-    const flip = (st: S): S => {
-      const bytes = this.wl.encode(st).slice();
-      const i = ((bitIndex % (bytes.length * 8)) + bytes.length * 8) % (bytes.length * 8);
-      bytes[i >> 3] = bytes[i >> 3]! ^ (1 << (i & 7));
-      return this.wl.decode(bytes);
+    // A flipped bit of a self-describing encoding (CBOR) may not decode at all: the next bits are
+    // tried, a bounded number of times, so the fault stays a state that is wrong but valid.
+    const flip = (st: S): S | null => {
+      const clean = this.wl.encode(st);
+      const bits = clean.length * 8;
+      for (let k = 0; k < flipAttemptsMax && k < bits; k++) {
+        const bytes = clean.slice();
+        const i = (((bitIndex + k) % bits) + bits) % bits;
+        bytes[i >> 3] = bytes[i >> 3]! ^ (1 << (i & 7));
+        try {
+          return this.wl.decode(bytes);
+        } catch {
+          /* not a valid encoding: try the next bit */
+        }
+      }
+      return null;
     };
-    this.#state = flip(this.#state);
+    const flipped = flip(this.#state);
+    if (flipped === null) return false;
+    this.#state = flipped;
     // Between compute and count the state that carries on is the one just computed: corrupt it
     // too, or the flip would be overwritten at the count and change nothing.
     const r = this.#nextPhase === 2 ? this.#recs.get(this.#nextCycle) : undefined;
-    if (r?.mine) r.mine.nextState = flip(r.mine.nextState);
+    if (r?.mine) r.mine.nextState = flip(r.mine.nextState) ?? r.mine.nextState;
     return true;
   }
 
@@ -479,7 +507,10 @@ export class BoardCore<S> {
         } else this.#snapshotFor.add(from);
         return;
       case 'chunk':
-        if (msg.to === this.self && this.#role === 'joining' && this.#join === null) {
+        // A newer snapshot replaces one whose catch-up is still under way: that one may be stuck
+        // on a cycle whose votes it never got (lost while its links were lossy), and would
+        // otherwise be given up only catchupCyclesMax / 2 cycles later (swarm seed 1756).
+        if (msg.to === this.self && this.#role === 'joining' && (this.#join === null || msg.snapCycle > this.#join.cycle)) {
           this.#quiet = 0;
           this.#onChunk(msg);
         }
@@ -651,15 +682,15 @@ export class BoardCore<S> {
     const r = this.#rec(c);
     const members = this.#members;
     const votes = this.#memberVotes(r, members);
-    const maj = this.#majority(votes);
+    const maj = this.#settle(r, votes, this.#majority(votes));
     r.majority = maj;
     this.#pending = this.#decide(votes, members);
     if (this.#failSafe) return;
     const mine = r.mine;
     if (mine) {
-      if (maj !== null && mine.digest !== maj) { this.#demote('outvoted', c); return; }
-      this.#state = mine.nextState;
-      if (maj !== null) this.#confirm(c, mine.nextState);
+      if (maj !== null && r.mine!.digest !== maj) { this.#demote('outvoted', c); return; }
+      this.#state = r.mine!.nextState;
+      if (maj !== null) this.#confirm(c, r.mine!.nextState);
       return;
     }
     let v = maj === null ? undefined : votes.find((u) => u.digest === maj);
@@ -819,7 +850,7 @@ export class BoardCore<S> {
     if (this.#failSafe) { outputs = [...this.wl.safeOutputs]; next = state; }
     else { const res = this.wl.step(state, ag.values); outputs = res.outputs; next = res.state; }
     const digest = this.#digest(ag.values, outputs, next);
-    r.mine = { digest, outputs, nextState: next, heardMask: heard };
+    r.mine = { digest, outputs, nextState: next, heardMask: heard, fromState: state };
     const vote: VoteMsg = {
       t: 'vote', from: this.self, cycle: c, digest, role: this.#role === 'member' ? 0 : 1, heardMask: heard,
       membersMask: this.#members, accuseMask: this.#accuse, admitMask: this.#admit, propose: this.#proposeActive,
@@ -849,6 +880,78 @@ export class BoardCore<S> {
     }
   }
 
+  /**
+   * The cycle's majority digest, with votes that differ only by their input view resolved. Boards
+   * sample their own sensors, so a sample lost or late on its way to one board (and not to the
+   * others) makes that board agree other inputs, and its digest differ, though its state is right.
+   * A vote is consistent with my state when replaying its agreed inputs on the state I stepped
+   * gives its digest and its inputs are within the signals' tolerance of mine. The result
+   * followed is the majority's when two digests agree; otherwise that of the consistent vote with
+   * the widest view (then the highest-ranked), when at least two votes (mine included) are
+   * consistent: every healthy board holding the same votes picks the same one. A board whose own
+   * result is not the one followed adopts it (its replay) and presents those outputs instead; its
+   * vote stays as cast, so it is no candidate to drive the cycle. Returns `maj` unchanged when
+   * nothing resolves (then: outvoted, or no majority, as before).
+   */
+  #settle(r: Rec<S>, votes: readonly VoteMsg[], maj: number | null): number | null {
+    const mine = r.mine;
+    const myVote = r.votes.get(this.self);
+    if (!mine || !myVote || this.#failSafe || (maj !== null && mine.digest === maj)) return maj;
+    const replays = new Map<number, StepResult<S>>();
+    const consistent = (u: VoteMsg): boolean => {
+      if (u.from === this.self) return true;
+      if (sameValues(u.inputs, myVote.inputs)) return u.digest === mine.digest;
+      // Another view of the same sensors agrees within their tolerance: anything further off is
+      // not a view but a board making its inputs up, and it is not followed.
+      if (!this.#plausibleView(u.inputs, myVote.inputs)) return false;
+      const res = this.wl.step(mine.fromState, u.inputs);
+      const ok = this.#digest(u.inputs, res.outputs, res.state) === u.digest;
+      if (ok) replays.set(u.from, res);
+      return ok;
+    };
+    let winner: VoteMsg | undefined;
+    if (maj !== null) {
+      winner = votes.find((u) => u.digest === maj);
+      if (!winner || !consistent(winner)) return maj;
+    } else {
+      const ok = votes.filter(consistent);
+      if (ok.length < 2) return maj;
+      // The widest view (most of the members' samples) first, then rank: a board whose links
+      // lose messages hears least, and its view is followed last (swarm seed 65 with noisy sensors).
+      const heard = (u: VoteMsg) => popcount(u.heardMask & this.#members);
+      for (const b of this.#rank) {
+        const u = ok.find((v) => v.from === b);
+        if (u && (!winner || heard(u) > heard(winner))) winner = u;
+      }
+      if (!winner) return maj;
+    }
+    if (winner.digest !== mine.digest) {
+      const res = replays.get(winner.from)!;
+      r.mine = { digest: winner.digest, outputs: res.outputs, nextState: res.state, heardMask: mine.heardMask, fromState: mine.fromState };
+      this.stats.inputViewAdopted++;
+      // The outputs presented at compute time were mine: present the followed ones in their place.
+      if (this.#role === 'member') this.#fx.push({ kind: 'output', cycle: myVote.cycle, outputs: [...res.outputs], safe: false });
+    }
+    return winner.digest;
+  }
+
+  /** Two agreed input vectors that could both come from healthy sensors: analog within tolerance, discrete equal. */
+  #plausibleView(a: readonly number[], b: readonly number[]): boolean {
+    const spec = this.wl.inputs;
+    if (a.length !== spec.length || b.length !== spec.length) return false;
+    for (let i = 0; i < spec.length; i++) {
+      const sp = spec[i]!;
+      if (sp.kind === 'analog' ? !(Math.abs(a[i]! - b[i]!) <= (sp.toleranceAbs ?? 0)) : a[i] !== b[i]) return false;
+    }
+    return true;
+  }
+
+  /** Did vote `v` differ from the followed result only by its agreed inputs (and the set of samples it heard)? */
+  #differsByView(v: VoteMsg, votes: readonly VoteMsg[], maj: number): boolean {
+    const m = votes.find((u) => u.digest === maj);
+    return m !== undefined && m.heardMask !== v.heardMask && !sameValues(m.inputs, v.inputs);
+  }
+
   #memberVotes(r: Rec<S>, members: number): VoteMsg[] {
     const out: VoteMsg[] = [];
     for (const v of r.votes.values()) if (members & bit(v.from)) out.push(v);
@@ -871,16 +974,16 @@ export class BoardCore<S> {
     if (!mine) return;
     const members = this.#members;
     const votes = this.#memberVotes(r, members);
-    const maj = this.#majority(votes);
+    const maj = this.#settle(r, votes, this.#majority(votes));
     r.majority = maj;
     const q = 2;
     if (this.#role === 'observer') {
-      if (maj !== null && mine.digest !== maj) { this.#demote('observerMismatch', c); return; }
+      if (maj !== null && r.mine!.digest !== maj) { this.#demote('observerMismatch', c); return; }
       // The members it was proving itself to are gone: back to joining (total-loss recovery can run).
       this.#noMajStreak = maj === null ? this.#noMajStreak + 1 : 0;
       if (this.#noMajStreak > this.cfg.lonelyCyclesMax) { this.#demote('lonely', c); return; }
-      this.#state = mine.nextState;
-      if (maj !== null) this.#confirm(c, mine.nextState);
+      this.#state = r.mine!.nextState;
+      if (maj !== null) this.#confirm(c, r.mine!.nextState);
       this.#pending = this.#decide(votes, members);
       // Missed the votes that admitted me (lost messages)? Two members already count me in.
       const counted = votes.filter((v) => v.membersMask & bit(this.self));
@@ -889,7 +992,7 @@ export class BoardCore<S> {
       }
       return;
     }
-    if (maj !== null && mine.digest !== maj && !this.#failSafe) { this.#demote('outvoted', c); return; }
+    if (maj !== null && r.mine!.digest !== maj && !this.#failSafe) { this.#demote('outvoted', c); return; }
     let lacking = 0;
     for (const v of votes) if (v.from !== this.self && !(v.membersMask & bit(this.self))) lacking++;
     // Two peers (or, in duplex, the only peer) no longer count me as a member: I was voted out.
@@ -913,8 +1016,8 @@ export class BoardCore<S> {
         if (this.#noMajStreak > this.cfg.lonelyCyclesMax) { this.#demote('lonely', c); return; }
       }
     } else this.#noMajStreak = 0;
-    this.#state = mine.nextState;
-    if (maj !== null && mine.digest === maj) this.#confirm(c, mine.nextState);
+    this.#state = r.mine!.nextState;
+    if (maj !== null && r.mine!.digest === maj) this.#confirm(c, r.mine!.nextState);
 
     if (maj !== null && !this.#failSafe) {
       for (let x = 0; x < this.cfg.boards; x++) {
@@ -922,6 +1025,13 @@ export class BoardCore<S> {
         const v = r.votes.get(x);
         if (members & bit(x)) {
           const ok = v !== undefined && v.digest === maj && popcount(v.heardMask & members) >= q && (mine.heardMask & bit(x)) !== 0;
+          // A vote that differs only because its board heard another set of samples (one lost or
+          // late on the way to it, not to us) is no fault of that board: it adopts the majority's
+          // result (#adoptMajority). Neutral for at most faultThreshold cycles in a row, so a board
+          // that only ever claims another view is still voted out.
+          const viewOnly = !ok && v !== undefined && v.digest !== maj && (mine.heardMask & bit(x)) !== 0 && this.#differsByView(v, votes, maj);
+          this.#viewDiff[x] = viewOnly ? this.#viewDiff[x]! + 1 : 0;
+          if (viewOnly && this.#viewDiff[x]! <= this.cfg.faultThreshold) continue;
           // Capped at threshold + 1 so an accusation lapses within (threshold + 1) / decay clean
           // cycles after the trouble ends, however long it lasted.
           this.#fault[x] = ok ? Math.max(0, this.#fault[x]! - this.cfg.faultDecayPerCycle) : Math.min(this.cfg.faultThreshold + 1, this.#fault[x]! + 1);
@@ -979,12 +1089,13 @@ export class BoardCore<S> {
     if (!mine || this.#failSafe || r.majority !== null) return;
     const members = this.#members;
     const votes = this.#memberVotes(r, members);
-    const maj = this.#majority(votes);
+    const maj = this.#settle(r, votes, this.#majority(votes));
     if (maj === null) return;
     r.majority = maj;
-    if (mine.digest !== maj) { this.#demote('outvoted', c); return; }
+    if (r.mine !== mine) this.#state = r.mine!.nextState; // the count carried my own result on: the followed one replaces it
+    if (r.mine!.digest !== maj) { this.#demote('outvoted', c); return; }
     this.#noMajStreak = 0;
-    this.#confirm(c, mine.nextState);
+    this.#confirm(c, r.mine!.nextState);
     r.candidates = this.#candidates(r, votes, maj, members);
     r.proposal = r.candidates[0] ?? NONE;
   }

@@ -1,2 +1,3 @@
-export * from './tank.ts';
+export * from './define.ts';
+export * from './loader.ts';
 export type * from './types.ts';

@@ -9,6 +9,11 @@ export interface SignalSpec {
   readonly kind: 'analog' | 'discrete';
   /** For analog inputs: two samples further apart than this are a disagreement (alarm, masked). */
   readonly toleranceAbs?: number;
+  /** The signal's range (analog): a sample outside it is a bad sample; the simulator's inputs stay inside. */
+  readonly min?: number;
+  readonly max?: number;
+  /** The unit, for the console and reports only (e.g. 'degC', 'm'). */
+  readonly unit?: string;
 }
 
 export interface StepResult<S> {
@@ -18,6 +23,8 @@ export interface StepResult<S> {
 
 export interface Workload<S> {
   readonly name: string;
+  /** The workload's own version (boards whose versions differ refuse to form a rig). */
+  readonly version?: string;
   readonly inputs: readonly SignalSpec[];
   readonly outputs: readonly SignalSpec[];
   /** Outputs held when the rig fails safe (duplex mismatch, no majority). */
@@ -29,3 +36,27 @@ export interface Workload<S> {
   decode(bytes: Uint8Array): S;
   digest(state: S): number;
 }
+
+/**
+ * The simulated world a workload runs against in `ftc sim` and the swarm: deterministic from its
+ * seed. Timing: the outputs of cycle j are applied when the output stage closes cycle j
+ * (`step`); the sample read for cycle j+2 reflects them (one cycle of actuation and sensing
+ * pipeline), so a board sampling at its cycle start never races the actuator update.
+ */
+export interface PlantModel {
+  /** The sample board `board` (0-based) reads at the start of `cycle`: one value per input signal. */
+  sensorsFor(board: number, cycle: number): readonly number[];
+  /** Apply the outputs accepted for the next cycle; null: nobody drove it, the safe outputs apply. */
+  step(outputs: readonly number[] | null): void;
+}
+
+/** What a workload module's `plant` export is called with. */
+export interface PlantContext {
+  seed: number;
+  /** The module's options (config `workload.options`), as given to `init`. */
+  options: Readonly<Record<string, unknown>>;
+  /** The control period (s), for physics that integrates over time. */
+  periodS: number;
+}
+
+export type PlantFactory = (ctx: PlantContext) => PlantModel;

@@ -12,7 +12,7 @@ import { timerScheduler } from '../../src/ports/scheduler.ts';
 import { BoardController } from '../../src/shell/board.ts';
 import { decodeMsg, JOIN_IN_SERVICE } from '../../src/voter/codec.ts';
 import { LinuxWatchdog } from '../../src/watchdog/dev-watchdog.ts';
-import { tankWorkload } from '../../src/workload/tank.ts';
+import { tankWorkload } from '../helpers/tank.ts';
 import { devWatchdogStandIn } from '../watchdog/dev-stand-in.ts';
 
 // BoardController runs its tick loop on real timers: these tests run a board for a few periods

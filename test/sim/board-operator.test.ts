@@ -9,6 +9,7 @@ import { parseFaultSpec } from '../../src/rig/faultspec.ts';
 import { SIM_RATE_HZ_DEFAULT } from '../../src/rig/sim-timing.ts';
 import { fromSpec } from '../../src/sim/board-plan.ts';
 import { runBoardSeed } from '../../src/sim/board-swarm.ts';
+import { tank } from '../helpers/tank.ts';
 
 const seeds = [1, 2, 3, 4, 5, 6];
 
@@ -19,7 +20,7 @@ function reproduce(seed: number, specs: readonly string[]): string {
 for (const seed of seeds) {
   test(`seed ${seed}: b2's button held takes it out for service without a fence; held again, it is voted back in; no cycle lost`, async (t) => {
     const specs = ['button:b2@3s+3500ms', 'button:b2@7s+3500ms'];
-    const { result } = await runBoardSeed(seed, SIM_RATE_HZ_DEFAULT, { keepEvents: true, faults: specs.map((s) => fromSpec(parseFaultSpec(s))) });
+    const { result } = await runBoardSeed(tank, seed, SIM_RATE_HZ_DEFAULT, { keepEvents: true, faults: specs.map((s) => fromSpec(parseFaultSpec(s))) });
     t.deepEqual(result.report.violations, [], reproduce(seed, specs));
     const events = result.events.map((e) => e.event as unknown as Record<string, unknown>);
     const left = events.findIndex((e) => e.kind === 'service-leave' && e.board === 'b2');
@@ -34,7 +35,7 @@ for (const seed of seeds) {
 
   test(`seed ${seed}: a short press on the active board hands the role over at a cycle boundary; no cycle lost`, async (t) => {
     const specs = ['button:active@4s+200ms'];
-    const { result } = await runBoardSeed(seed, SIM_RATE_HZ_DEFAULT, { keepEvents: true, faults: specs.map((s) => fromSpec(parseFaultSpec(s))) });
+    const { result } = await runBoardSeed(tank, seed, SIM_RATE_HZ_DEFAULT, { keepEvents: true, faults: specs.map((s) => fromSpec(parseFaultSpec(s))) });
     t.deepEqual(result.report.violations, [], reproduce(seed, specs));
     const events = result.events.map((e) => e.event as unknown as Record<string, unknown>);
     t.true(events.some((e) => e.kind === 'handover-done'), 'the active role moved, as a handover');

@@ -10,12 +10,13 @@
  */
 import test from 'ava';
 import { runBoardSeed } from '../../src/sim/board-swarm.ts';
+import { tank } from '../helpers/tank.ts';
 import { SIM_RATE_HZ_DEFAULT } from '../../src/rig/sim-timing.ts';
 
 for (const rateHz of [...new Set([5, SIM_RATE_HZ_DEFAULT])]) {
   for (const seed of [7, 17]) {
     test(`the demo's faults with machine faults around them (seed ${seed}, ${rateHz} Hz): no lost cycle, no misdiagnosis, every board back in time`, async (t) => {
-      const { plan, result } = await runBoardSeed(seed, rateHz);
+      const { plan, result } = await runBoardSeed(tank, seed, rateHz);
       t.is(plan.kind, 'demo');
       t.log(`seed ${seed} at ${rateHz} Hz: ${result.faults.join(', ')}`);
       t.log(`rejoins ${result.report.rejoinMs.map((x) => Math.round(x)).join(', ')} ms; worst gap ${Math.round(result.report.worstGapMs)} ms`);

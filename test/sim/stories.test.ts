@@ -1,12 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
 import { simulate, type Fault, type SimOptions, type SimResult } from '../../src/sim/sim.ts';
 import { runReference } from '../../src/sim/plant.ts';
-import { tankWorkload } from '../../src/workload/tank.ts';
+import { tankWorkload, tankWorld } from '../helpers/tank.ts';
 
 /** Run a story; on failure the message names the seed and the first violations. */
 function story(t: ExecutionContext, o: Partial<SimOptions> & { faults: Fault[] }): SimResult {
   const seed = o.seed ?? 7;
-  const r = simulate({ seed, cycles: 700, log: true, ...o });
+  const r = simulate({ world: tankWorld, seed, cycles: 700, log: true, ...o });
   t.log(`seed ${seed}, cycles ${o.cycles ?? 700}, worst gap ${r.worstGapCycles}, rejoin ${r.worstRejoinCycles}`);
   return r;
 }
@@ -18,7 +18,7 @@ const events = (r: SimResult, code: string, target?: number) =>
 test('with no fault, every output equals the fault-free reference run and board 0 drives every cycle', (t) => {
   const r = story(t, { faults: [], cycles: 500, codec: true });
   clean(t, r);
-  const ref = runReference(7, 500);
+  const ref = runReference(tankWorld, 7, 500);
   t.deepEqual(r.accepted, ref.outputs);
   t.true(r.driverByCycle.every((d) => d === 0));
 });
@@ -28,7 +28,7 @@ test("the active board crashes at cycle 500 and cycle 500's output still arrives
   clean(t, r);
   t.is(r.driverByCycle[499], 0);
   t.is(r.driverByCycle[500], 1);
-  t.deepEqual(r.accepted[500], runReference(7, 501).outputs[500]);
+  t.deepEqual(r.accepted[500], runReference(tankWorld, 7, 501).outputs[500]);
   t.is(r.worstGapCycles, 0);
   t.is(events(r, 'fence', 0).length, 1, 'exactly one board pulls the reset line');
   t.true(events(r, 'votedIn', 0).length >= 1, 'the rebooted board is voted back in');
@@ -111,7 +111,7 @@ test('two simultaneous bit flips leave no majority: the rig fails safe, never dr
   const reformed = r.log.find((e) => e.code === 'reformed' && e.cycle > 200);
   t.truthy(reformed, 'after failSafeHoldCycles the boards step down and re-form by themselves');
   t.regex(reformed?.detail ?? '', /state of cycle 19\d/, 'from the state a majority confirmed before the flips');
-  const ref = runReference(7, 500).outputs;
+  const ref = runReference(tankWorld, 7, 500).outputs;
   // Until the re-form, only the reference outputs or the safe ones ever reach the plant.
   for (let k = 0; k < reformed!.cycle; k++) {
     const a = r.accepted[k];
@@ -200,8 +200,8 @@ test('a stuck or noisy sensor is masked by mid-value select and raises an alarm,
 
 test('the same seed replays exactly', (t) => {
   const f: Fault[] = [{ kind: 'loss', board: 0, startCycle: 50, endCycle: 150, p: 0.4 }];
-  const a = simulate({ seed: 99, cycles: 300, faults: f, log: true });
-  const b = simulate({ seed: 99, cycles: 300, faults: f, log: true });
+  const a = simulate({ world: tankWorld, seed: 99, cycles: 300, faults: f, log: true });
+  const b = simulate({ world: tankWorld, seed: 99, cycles: 300, faults: f, log: true });
   t.deepEqual(a.driverByCycle, b.driverByCycle);
   t.deepEqual(a.log, b.log);
   t.deepEqual(a.violations, []);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { BoardCore, type Effect, type Inbound } from '../../src/voter/core.ts';
 import type { Msg } from '../../src/voter/codec.ts';
 import { makeVoterConfig, VoterConfigError } from '../../src/voter/config.ts';
-import { tankWorkload } from '../../src/workload/tank.ts';
+import { tankWorkload } from '../helpers/tank.ts';
 
 const sensors = { sensors: () => [0.5, 0] };
 
