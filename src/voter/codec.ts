@@ -50,6 +50,8 @@ export interface JoinMsg {
    * reformQuietCycles). JOIN_IN_SERVICE: out for service: no snapshot, no fence, no re-form.
    */
   ready: 0 | 1 | typeof JOIN_IN_SERVICE;
+  /** The sender's workload (Workload.id: name, version and code): a board running another one is never let in. */
+  workloadId: number;
 }
 /**
  * Join.ready of a board taken out for service. Added after the first release: a board running an
@@ -160,7 +162,7 @@ export function encodeMsg(m: Msg): Uint8Array {
       w.f64s(m.inputs); w.f64s(m.outputs);
       break;
     case 'proposal': w.u32(m.cycle); w.u8(m.select); w.u8(m.candMask); break;
-    case 'join': w.u32(m.cycle); w.u32(m.claimCycle); w.u32(m.claimDigest); w.u8(m.ready); break;
+    case 'join': w.u32(m.cycle); w.u32(m.claimCycle); w.u32(m.claimDigest); w.u8(m.ready); w.u32(m.workloadId); break;
     case 'reform': w.u32(m.cycle); w.u32(m.startCycle); w.u8(m.membersMask); w.u32(m.claimCycle); w.u32(m.claimDigest); break;
     case 'chunk':
       w.u32(m.snapCycle); w.u8(m.to); w.u16(m.index); w.u16(m.count); w.u32(m.totalCrc); w.u32(m.chunkCrc); w.bytes(m.bytes);
@@ -202,9 +204,9 @@ export function decodeMsg(bytes: Uint8Array): DecodeResult {
       }
       case MsgType.Heartbeat: msg = { t: 'proposal', from, cycle: r.u32(), select: r.u8(), candMask: r.u8() }; break;
       case MsgType.JoinRequest: {
-        const cycle = r.u32(); const claimCycle = r.u32(); const claimDigest = r.u32(); const ready = r.u8();
+        const cycle = r.u32(); const claimCycle = r.u32(); const claimDigest = r.u32(); const ready = r.u8(); const workloadId = r.u32();
         if (ready > JOIN_IN_SERVICE) return { ok: false, reason: `join ready ${ready} not 0|1|${JOIN_IN_SERVICE}` };
-        msg = { t: 'join', from, cycle, claimCycle, claimDigest, ready: ready as JoinMsg['ready'] };
+        msg = { t: 'join', from, cycle, claimCycle, claimDigest, ready: ready as JoinMsg['ready'], workloadId };
         break;
       }
       case MsgType.Membership:

@@ -32,6 +32,9 @@ function sameValues(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/** A peer running another workload is said again at most this often (cycles). */
+const mismatchRepeatCycles = 1000;
+
 /** Bits tried by flipStateBit before it gives up (fault injection only). */
 const flipAttemptsMax = 64;
 
@@ -52,7 +55,7 @@ export interface LocalInputs {
 
 export type EventCode =
   | 'demoted' | 'votedOut' | 'votedIn' | 'accuse' | 'handover' | 'caughtUp' | 'snapshotSent'
-  | 'snapshotBad' | 'aligned' | 'observing' | 'mode' | 'late' | 'reformProposed' | 'reformed';
+  | 'snapshotBad' | 'aligned' | 'observing' | 'mode' | 'late' | 'reformProposed' | 'reformed' | 'workloadMismatch';
 export type AlarmCode = 'failSafe' | 'sensorDisagree' | 'noMajority';
 
 export type Effect =
@@ -138,6 +141,8 @@ export class BoardCore<S> {
   /** Cycles counted in fail-safe (see failSafeHoldCycles). */
   #failSafeCycles = 0;
   #fault: number[];
+  /** The cycle each peer was last said to run another workload (-Infinity: never). */
+  readonly #mismatchSaid: number[];
   /** Consecutive cycles each peer's vote differed from the majority only through its inputs (see #onCount). */
   #viewDiff: number[];
   #accuse = 0;
@@ -190,6 +195,7 @@ export class BoardCore<S> {
     this.#rank = [...cfg.rankOrder];
     this.#fault = new Array<number>(n).fill(0);
     this.#viewDiff = new Array<number>(n).fill(0);
+    this.#mismatchSaid = new Array<number>(n).fill(-Infinity);
     this.#clean = new Array<number>(n).fill(0);
     this.#joinSeen = new Array<number>(n).fill(-Infinity);
     this.#snapSent = new Array<number>(n).fill(-Infinity);
@@ -468,6 +474,15 @@ export class BoardCore<S> {
         this.#alignTo(rxMs, msg.cycle, Math.min(this.#rankIdx(from), this.#rankIdx(this.self)), from);
       }
     }
+    if (msg.t === 'join' && msg.workloadId !== (this.wl.id ?? 0)) {
+      // Another workload (name, version or code): never a peer of this one. Said once in a while,
+      // for the console and the log, and dropped before anything else looks at it.
+      if (!(this.#nextCycle - this.#mismatchSaid[from]! < mismatchRepeatCycles)) {
+        this.#mismatchSaid[from] = this.#nextCycle;
+        this.#event(this.#nextCycle, 'workloadMismatch', from, `its workload id ${msg.workloadId.toString(16)} is not mine (${(this.wl.id ?? 0).toString(16)}): load the same workload module on every board`);
+      }
+      return;
+    }
     if (!this.#aligned) return;
     switch (msg.t) {
       case 'input': case 'vote': case 'proposal': {
@@ -582,6 +597,7 @@ export class BoardCore<S> {
     return {
       t: 'join', from: this.self, cycle: c, ready,
       claimCycle: conf ? conf.cycle : NO_CLAIM, claimDigest: conf ? this.#claimDigest(conf) : 0,
+      workloadId: this.wl.id ?? 0,
     };
   }
 

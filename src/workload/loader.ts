@@ -56,12 +56,13 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 }
 
 /** A workload definition completed with the default encoding where it gives none. */
-export function completeWorkload<S>(d: WorkloadDefinition<S>): Workload<S> {
+export function completeWorkload<S>(d: WorkloadDefinition<S>, id?: number): Workload<S> {
   const encode = d.encode ? d.encode.bind(d) : (s: S) => encodeState(s);
   const decode = d.decode ? d.decode.bind(d) : (b: Uint8Array) => decodeState(b) as S;
   return {
     name: d.name,
     ...(d.version !== undefined ? { version: d.version } : {}),
+    ...(id !== undefined ? { id } : {}),
     inputs: d.inputs,
     outputs: d.outputs,
     safeOutputs: d.safeOutputs,
@@ -75,6 +76,11 @@ export function completeWorkload<S>(d: WorkloadDefinition<S>): Workload<S> {
 
 export function workloadIdentityString(id: WorkloadIdentity): string {
   return `${id.name}@${id.version}#${id.codeHash}`;
+}
+
+/** The identity as the 32 bits a Join carries (never 0, which means "not given"). */
+export function workloadId(id: WorkloadIdentity): number {
+  return fnv1a32(new TextEncoder().encode(workloadIdentityString(id))) || 1;
 }
 
 export async function loadWorkload(path: string, options: Readonly<Record<string, unknown>> = {}, cwd = process.cwd()): Promise<LoadedWorkload> {
@@ -122,12 +128,13 @@ export async function loadWorkload(path: string, options: Readonly<Record<string
       throw e;
     }
   }
-  const workload = completeWorkload(d);
   const codeHash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const identity = { name: d.name, version: d.version ?? '0', codeHash };
+  const workload = completeWorkload(d, workloadId(identity));
   return {
     path: file,
     workload,
-    identity: { name: d.name, version: d.version ?? '0', codeHash },
+    identity,
     plant: (plant as PlantFactory | undefined) ?? null,
     options,
   };

@@ -25,6 +25,11 @@ export interface Workload<S> {
   readonly name: string;
   /** The workload's own version (boards whose versions differ refuse to form a rig). */
   readonly version?: string;
+  /**
+   * 32 bits of a hash of its name, version and code (set by the loader): carried in every Join,
+   * and a board whose Join names another workload is never let in (0: not given).
+   */
+  readonly id?: number;
   readonly inputs: readonly SignalSpec[];
   readonly outputs: readonly SignalSpec[];
   /** Outputs held when the rig fails safe (duplex mismatch, no majority). */

@@ -10,9 +10,9 @@ const samples: Msg[] = [
     propose: 255, failSafe: 0, inputs: [0.51, 0], outputs: [0.7001, 1],
   },
   { t: 'proposal', from: 0, cycle: 5, select: 1, candMask: 6 },
-  { t: 'join', from: 2, cycle: 1 << 30, claimCycle: NO_CLAIM, claimDigest: 0, ready: 1 },
-  { t: 'join', from: 1, cycle: 77, claimCycle: 75, claimDigest: 0xdeadbeef, ready: 0 },
-  { t: 'join', from: 0, cycle: 78, claimCycle: 75, claimDigest: 0xdeadbeef, ready: JOIN_IN_SERVICE },
+  { t: 'join', from: 2, cycle: 1 << 30, claimCycle: NO_CLAIM, claimDigest: 0, ready: 1, workloadId: 0 },
+  { t: 'join', from: 1, cycle: 77, claimCycle: 75, claimDigest: 0xdeadbeef, ready: 0, workloadId: 0x1234abcd },
+  { t: 'join', from: 0, cycle: 78, claimCycle: 75, claimDigest: 0xdeadbeef, ready: JOIN_IN_SERVICE, workloadId: 0xffffffff },
   { t: 'reform', from: 0, cycle: 500, startCycle: 503, membersMask: 0b011, claimCycle: 498, claimDigest: 0x12345678 },
   { t: 'chunk', from: 0, to: 2, snapCycle: 77, index: 1, count: 3, totalCrc: 1, chunkCrc: 2, bytes: new Uint8Array([1, 2, 3]) },
   { t: 'handover', from: 1, cycle: 12, to: 2 },
@@ -49,10 +49,12 @@ test('truncated, extended or foreign payloads are rejected with a reason, never 
 });
 
 test('a Join is ready 0, 1 or 2 (in service); any other value is a malformed frame', (t) => {
-  const b = encodeMsg({ t: 'join', from: 2, cycle: 9, claimCycle: NO_CLAIM, claimDigest: 0, ready: JOIN_IN_SERVICE });
-  t.is(b[b.length - 1], 2, 'ready is the last byte');
+  const b = encodeMsg({ t: 'join', from: 2, cycle: 9, claimCycle: NO_CLAIM, claimDigest: 0, ready: JOIN_IN_SERVICE, workloadId: 7 });
+  // ready, then the workload id (u32): ready is the fifth byte from the end.
+  const at = b.length - 5;
+  t.is(b[at], 2, 'ready precedes the workload id');
   for (const ready of [3, 255]) {
-    b[b.length - 1] = ready;
+    b[at] = ready;
     const d = decodeMsg(b);
     t.false(d.ok);
     if (!d.ok) t.regex(d.reason, new RegExp(`join ready ${ready} not 0\\|1\\|2`));

@@ -37,11 +37,13 @@ interface WireOptions {
   before?: (nowMs: number, cores: BoardCore<unknown>[]) => void;
   /** Lose this message on its way from board `from` to board `to`. */
   drop?: (from: number, to: number, msg: Msg) => boolean;
+  /** Board i's core, if not the default member running the tank. */
+  core?: (self: number) => BoardCore<unknown> | undefined;
 }
 
 /** Three cores wired back to back (a message arrives at the next step, 0.5 ms later), every effect kept. */
 function wire(untilMs: number, o: WireOptions = {}) {
-  const cores = [0, 1, 2].map((self) => new BoardCore(makeVoterConfig({ self }), tankWorkload));
+  const cores = [0, 1, 2].map((self) => o.core?.(self) ?? new BoardCore(makeVoterConfig({ self }), tankWorkload));
   const boxes: Inbound[][] = [[], [], []];
   const selects: (number | null)[][] = [];
   const fx: Sent[] = [];
@@ -202,4 +204,19 @@ test('a peer that misses the first in-service Join hears the next one before it 
   t.true(joinsToB0 >= 2, 'the first Join to b0 was lost, a later one went through');
   t.false(fx.some(({ e }) => e.kind === 'fence'), 'nobody is fenced');
   t.deepEqual(cores[0]!.snapshot().members, [0, 1]);
+});
+
+test('a board running another workload (another id) is never let in: the members say so, send it no snapshot, and drive on', (t) => {
+  const P = makeVoterConfig({ self: 0 }).periodMs;
+  const other = { ...tankWorkload, id: ((tankWorkload.id ?? 0) ^ 0x5a5a5a5a) >>> 0 || 1 };
+  const { cores, fx } = wire(300 * P, { core: (self) => (self === 2 ? new BoardCore(makeVoterConfig({ self, startAs: 'joining' }), other) : undefined) });
+  t.not(tankWorkload.id, undefined, 'the loader gave the tank an id');
+  const said = fx.filter(({ e }) => e.kind === 'event' && e.code === 'workloadMismatch' && e.board === 2);
+  t.deepEqual([...new Set(said.map((x) => x.board))].sort(), [0, 1], 'both members name b3 as running another workload');
+  t.true(said.length <= 4, `said once in a while, not every cycle (${said.length} times)`);
+  t.false(fx.some(({ e }) => e.kind === 'event' && e.code === 'snapshotSent' && e.board === 2), 'no snapshot for it');
+  t.not(cores[2]!.role, 'member');
+  t.deepEqual(cores[0]!.snapshot().members, [0, 1]);
+  const lastCycle = Math.floor((300 * P) / P) - 2;
+  for (let k = 20; k <= lastCycle; k++) t.not(driverOf(fx, k), null, `cycle ${k} has a driver`);
 });
