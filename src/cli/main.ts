@@ -12,6 +12,7 @@ import type { FaultKind } from '../rig/faultspec.ts';
 import type { FaultSpec } from '../rig/faultspec.ts';
 import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
 import { consolePasswd } from './passwd.ts';
+import { addWorkloadCommand } from './workload-cmd.ts';
 
 export const EXIT_USAGE = 2;
 const LOG_DIR_DEFAULT = '.ftc/logs';
@@ -194,6 +195,8 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
     .option('--stdin', 'read the password from the first line of stdin (no prompt)')
     .addHelpText('after', '\nOn a terminal it asks twice without echo; from a pipe it reads one line. Prints the hash.')
     .action(async (o: { cost: number; stdin?: boolean }) => done(await consolePasswd({ cost: o.cost, fromStdin: o.stdin === true })));
+
+  addWorkloadCommand(program, done);
 
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
