@@ -13,22 +13,12 @@ import type { FaultSpec } from '../rig/faultspec.ts';
 import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
 import { consolePasswd } from './passwd.ts';
 import { addWorkloadCommand } from './workload-cmd.ts';
+import { RATE_HZ_MAX, intOption, jsonObjectOption } from './option-parsers.ts';
 
 export const EXIT_USAGE = 2;
 const LOG_DIR_DEFAULT = '.ftc/logs';
 /** Longest run accepted from the command line (a typo like 20h is caught by the 24 h limit). */
 const SIM_DURATION_MS_MAX = 24 * 3600 * 1000;
-const RATE_HZ_MAX = 1000;
-
-function intOption(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
-    }
-    return n;
-  };
-}
 
 function durationOption(value: string): number {
   try {
@@ -41,17 +31,6 @@ function durationOption(value: string): number {
 }
 
 const WORKLOAD_HELP = 'the workload module (.js, .mjs or .ts; its default export is the workload); default: the package\'s example, see README "Write your own workload"';
-
-function jsonObjectOption(value: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(value);
-  } catch (e) {
-    throw new InvalidArgumentError(`not JSON (${(e as Error).message}); give an object, e.g. '{"setpointC": 21}'.`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(`${value} is not a JSON object; give e.g. '{"setpointC": 21}'.`);
-  return v as Record<string, unknown>;
-}
 
 function collectFault(value: string, previous: string[]): string[] {
   try {

@@ -3,37 +3,13 @@
  * here (a bad one: one message naming it, exit 2 through commander); the report goes to the
  * program's output, as text or one JSON object.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { RATE_HZ_MAX, intOption, jsonObjectOption } from './option-parsers.ts';
 import { SIM_RATE_HZ_DEFAULT } from '../rig/sim-timing.ts';
 import {
   CHECK_CYCLES_DEFAULT, CHECK_CYCLES_MAX, CHECK_TIMEOUT_MS_DEFAULT, STEP_BUDGET_FRACTION,
   checkExitCode, checkWorkload, formatCheckReport,
 } from '../workload/check.ts';
-
-/** The same ceiling as `ftc sim --rate-hz`. */
-const RATE_HZ_MAX = 1000;
-/** Options travel to the check's processes on their command line. */
-const OPTIONS_JSON_CHARS_MAX = 64 * 1024;
-
-function intArg(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
-    return n;
-  };
-}
-
-function optionsArg(value: string): Record<string, unknown> {
-  if (value.length > OPTIONS_JSON_CHARS_MAX) throw new InvalidArgumentError(`${value.length} characters; give at most ${OPTIONS_JSON_CHARS_MAX}.`);
-  let v: unknown;
-  try {
-    v = JSON.parse(value);
-  } catch (e) {
-    throw new InvalidArgumentError(`not JSON (${(e as Error).message}); give an object, e.g. '{"setpointC": 21}'.`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(`${value} is not a JSON object; give e.g. '{"setpointC": 21}'.`);
-  return v as Record<string, unknown>;
-}
 
 const CHECKS_HELP = `
 Checks (each failure is printed with its fix):
@@ -65,10 +41,10 @@ export function addWorkloadCommand(program: Command, done: (code: number) => voi
     .command('check')
     .description('check a workload module before it runs on the rig: shape, determinism, state encoding, step time, purity, outputs')
     .argument('<path>', 'the workload module (.js, .mjs or .ts; its default export is the workload)')
-    .option('--rate-hz <n>', 'the cycle rate the step time is judged at', intArg('--rate-hz', 1, RATE_HZ_MAX), SIM_RATE_HZ_DEFAULT)
-    .option('--cycles <n>', 'how many cycles to run', intArg('--cycles', 1, CHECK_CYCLES_MAX), CHECK_CYCLES_DEFAULT)
-    .option('--seed <n>', 'seed of the inputs', intArg('--seed', 0, 2 ** 32 - 1), 1)
-    .addOption(new Option('--options <json>', "the workload's options, a JSON object (as workload.options in a board config)").argParser(optionsArg))
+    .option('--rate-hz <n>', 'the cycle rate the step time is judged at', intOption('--rate-hz', 1, RATE_HZ_MAX), SIM_RATE_HZ_DEFAULT)
+    .option('--cycles <n>', 'how many cycles to run', intOption('--cycles', 1, CHECK_CYCLES_MAX), CHECK_CYCLES_DEFAULT)
+    .option('--seed <n>', 'seed of the inputs', intOption('--seed', 0, 2 ** 32 - 1), 1)
+    .addOption(new Option('--options <json>', "the workload's options, a JSON object (as workload.options in a board config)").argParser(jsonObjectOption))
     .option('--json', 'print the report as one JSON object: { path, identity, checks: [{ name, ok, detail, fix? }], ok }')
     .addHelpText('after', CHECKS_HELP)
     .exitOverride()
