@@ -57,18 +57,29 @@ class BlockableDatagramLink implements DatagramLink {
 /**
  * A controller wants the CPU when its deadline comes, not after a test suite's time slice: on a
  * board the unit runs with CPUSchedulingPolicy/Nice; here raise our priority when allowed (root).
+ *
+ * The simulator's boards share this machine's cores, real boards do not: a board that is
+ * starting (loading modules, compiling, its first garbage) would take CPU from the running ones
+ * and make them late, a second fault that real hardware never has. So a board boots below the
+ * running boards (nice +5) and takes their priority once warm (raisePriority after warmUp).
+ * Lowering the niceness back needs the same permission as raising it; without it the board
+ * stays at the priority it was started with.
  */
-function raisePriority(): string {
+const niceRunning = -10;
+const niceBooting = 5;
+function bootPriority(): { priority: string; raise: () => string } {
   try {
-    setPriority(-10);
-    return 'nice -10';
+    setPriority(niceRunning); // the permission test: only where it works do we boot below it
+    setPriority(niceBooting);
+    return { priority: `nice ${niceBooting} until warm`, raise: () => (setPriority(niceRunning), `nice ${niceRunning}`) };
   } catch {
-    return 'nice 0 (not permitted: run as root or grant CAP_SYS_NICE for steadier deadlines)';
+    const priority = 'nice 0 (not permitted: run as root or grant CAP_SYS_NICE for steadier deadlines)';
+    return { priority, raise: () => priority };
   }
 }
 
 export async function boardMain(cfg: SimChildConfig): Promise<void> {
-  const priority = raisePriority();
+  const { priority, raise: raisePriority } = bootPriority();
   const env = childEnv();
   const self = env.name ?? 'b1';
   const selfIdx = boardIndex(self);
@@ -130,7 +141,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     clock: monoClock, scheduler: timerScheduler(monoClock), ...warmUpTiming(voter.periodMs!, voter.lateMaxMs!),
     exercise: boardExercise(new FrameCodec(auth), workload),
   });
-  log.append('warm-up', { warm: warm.warm, tookMs: Math.round(warm.tookMs), wakes: warm.wakes, lateMaxMs: Math.round(warm.lateMaxMs * 10) / 10 });
+  log.append('warm-up', { priority: raisePriority(), warm: warm.warm, tookMs: Math.round(warm.tookMs), wakes: warm.wakes, lateMaxMs: Math.round(warm.lateMaxMs * 10) / 10 });
 
   // ---- wait for the rig's time base, then run
   startCpuProfileIfAsked(self);

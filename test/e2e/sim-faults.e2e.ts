@@ -5,7 +5,7 @@
  * These runs use real time, so they run one at a time (ava.e2e.config.js) after the unit tests.
  * A run whose lost cycles the boards themselves blame on the OS (healthy boards woken too late
  * together: a second fault, src/scenarios/timing-violation.ts) is logged and run again, at most
- * three times in all.
+ * five times in all (each discard is logged with its reason).
  */
 import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync } from 'node:fs';
@@ -62,7 +62,7 @@ function explainLostCycles(events: readonly Record<string, unknown>[]): string[]
 }
 
 /** Runs of one story before giving up when the machine, not the fault, lost cycles. */
-const attemptsMax = 3;
+const attemptsMax = 5;
 
 /**
  * simulate(), run again (at most attemptsMax times) only when every lost cycle of a run was the
