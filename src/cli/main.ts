@@ -30,6 +30,7 @@ function durationOption(value: string): number {
   }
 }
 
+const IO_HELP = 'a YAML file mapping the workload\'s signals to sensors and lines (TMP102, ADS1115, INA219 on I²C; GPIO levels and edge counters; relays), simulated on every board; see examples/*/io.yaml';
 const WORKLOAD_HELP = 'the workload module (.js, .mjs or .ts; its default export is the workload); default: the package\'s example, see README "Write your own workload"';
 
 function collectFault(value: string, previous: string[]): string[] {
@@ -98,10 +99,11 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
     .option('--run-dir <dir>', 'where each board console pty path is written (for `ftc console b1`)', RUN_DIR_DEFAULT)
     .option('--workload <module>', WORKLOAD_HELP)
     .addOption(new Option('--workload-options <json>', "the workload's options, a JSON object (as workload.options in a board config)").argParser(jsonObjectOption))
+    .option('--io <file>', IO_HELP)
     .addHelpText('after', FAULT_HELP)
     .action(async (o: {
       seed: number; rateHz: number; duration: number; fault: string[]; trace?: string; json?: boolean;
-      dashboard: boolean; logDir: string; runDir: string; config?: string; workload?: string; workloadOptions?: Record<string, unknown>;
+      dashboard: boolean; logDir: string; runDir: string; config?: string; workload?: string; workloadOptions?: Record<string, unknown>; io?: string;
     }) => {
       const faults: FaultSpec[] = o.fault.map((f) => parseFaultSpec(f));
       done(await runSim({
@@ -116,6 +118,7 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
         runDir: o.runDir,
         ...(o.workload !== undefined ? { workload: o.workload } : {}),
         ...(o.workloadOptions !== undefined ? { workloadOptions: o.workloadOptions } : {}),
+        ...(o.io !== undefined ? { io: o.io } : {}),
       }));
     });
 
@@ -159,11 +162,13 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
     .option('--run-dir <dir>', 'where each board console pty path is written', RUN_DIR_DEFAULT)
     .option('--workload <module>', WORKLOAD_HELP)
     .addOption(new Option('--workload-options <json>', "the workload's options, a JSON object").argParser(jsonObjectOption))
-    .action(async (o: { dashboard: boolean; logDir: string; runDir: string; workload?: string; workloadOptions?: Record<string, unknown> }) =>
+    .option('--io <file>', IO_HELP)
+    .action(async (o: { dashboard: boolean; logDir: string; runDir: string; workload?: string; workloadOptions?: Record<string, unknown>; io?: string }) =>
       done(await runDemo({
         dashboard: o.dashboard, logDir: o.logDir, runDir: o.runDir,
         ...(o.workload !== undefined ? { workload: o.workload } : {}),
         ...(o.workloadOptions !== undefined ? { workloadOptions: o.workloadOptions } : {}),
+        ...(o.io !== undefined ? { io: o.io } : {}),
       })),
     );
 

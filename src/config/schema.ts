@@ -103,6 +103,26 @@ export function int(opts: { min: number; max: number; unit?: string; hex?: boole
   };
 }
 
+/** A finite number (a gain, a threshold, a voltage); `choices` restricts it to a few values (a chip's ranges). */
+export function num(opts: { min?: number; max?: number; unit?: string; choices?: readonly number[] } = {}): Spec<number> {
+  const range = opts.choices ? `one of ${opts.choices.join(', ')}` : `a number${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? `${opts.min !== undefined ? ' and' : ''} <= ${opts.max}` : ''}`;
+  const expect = `${range}${opts.unit ? ` (${opts.unit})` : ''}`;
+  return {
+    expect,
+    read(value, path, issues) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        issues.add(path, value, `is ${kindOf(value)}, not a finite number`, `write ${expect}`);
+        return INVALID;
+      }
+      if ((opts.choices && !opts.choices.includes(value)) || (opts.min !== undefined && value < opts.min) || (opts.max !== undefined && value > opts.max)) {
+        issues.add(path, value, 'is out of range', `write ${expect}`);
+        return INVALID;
+      }
+      return value;
+    },
+  };
+}
+
 export function bool(): Spec<boolean> {
   return {
     expect: 'true or false',

@@ -40,6 +40,8 @@ export interface SimOptions {
   /** The workload module (default: package.json "ftc"."defaultWorkload") and its options. */
   workload?: string;
   workloadOptions?: Record<string, unknown>;
+  /** A YAML file mapping the workload's signals to sensors and lines on each board's simulated bench (src/field). */
+  io?: string;
 }
 
 export interface DoctorOptions {
@@ -52,6 +54,7 @@ export interface DemoOptions {
   runDir: string;
   workload?: string;
   workloadOptions?: Record<string, unknown>;
+  io?: string;
 }
 
 /** `ftc run`: this board from its config with the real adapters; runs until killed. */
@@ -138,6 +141,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     traceFile: join(options.runDir, 'trace.jsonl'), json: false, dashboard: options.dashboard, logDir: options.logDir, runDir: options.runDir,
     ...(options.workload !== undefined ? { workload: options.workload } : {}),
     ...(options.workloadOptions !== undefined ? { workloadOptions: options.workloadOptions } : {}),
+    ...(options.io !== undefined ? { io: options.io } : {}),
   });
   return code;
 }

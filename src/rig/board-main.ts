@@ -20,6 +20,9 @@ import { timerScheduler } from '../ports/scheduler.ts';
 import type { DatagramLink } from '../ports/serial.ts';
 import { UdpPlantIo } from '../shell/plant-io.ts';
 import { boardExercise, warmUp, warmUpTiming } from '../shell/warm-up.ts';
+import { FieldIo } from '../field/field-io.ts';
+import { openField } from '../field/open.ts';
+import { SimFieldBench } from '../field/sim-bench.ts';
 import { openSerialPeers, wireBoard } from '../shell/wire-board.ts';
 import { FrameCodec } from '../bus/frame.ts';
 import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
@@ -159,6 +162,15 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
       log.append('console-error', { error: (e as Error).message });
     }
   }
+  // ---- field I/O (ftc sim --io): the board's own simulated sensors and lines, fed by the plant
+  const bench = cfg.io ? new SimFieldBench(cfg.io, workload.inputs, workload.outputs, gpio, `${self}-i2c`) : null;
+  const field = cfg.io && bench ? await openField(cfg.io, workload.inputs, workload.outputs, { chip: gpio, toChipPin: (p) => p, i2c: bench.bus }) : null;
+  if (field) {
+    log.append('field', {
+      inputs: workload.inputs.map((x, i) => `${x.name} <- ${field.sources[i]?.describe ?? 'plant'}`).join(', '),
+      outputs: workload.outputs.map((x, i) => `${x.name} -> ${field.sinks[i]?.describe ?? 'plant'}`).join(', '),
+    });
+  }
   const controller = await wireBoard({
     self, boards: SIM_BOARDS, boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
     voter, workload, clock: monoClock, scheduler: timerScheduler(monoClock), log, auth,
@@ -170,9 +182,20 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     console: consoleLink ? { link: consoleLink, passwordHash: null, allowInject: true } : null,
     peripherals: { gpio: simPeripheralPins },
     // The simulator's select relays, one per board, driven through johnny-five.
-    io: (peripherals) => new UdpPlantIo(self, plantIo, `127.0.0.1:${ports.plant}`, (sel) => {
-      for (const b of SIM_BOARDS) peripherals?.setOutputSelect(`sel-${b}`, b === sel);
-    }),
+    io: (peripherals) => {
+      const plant = new UdpPlantIo(self, plantIo, `127.0.0.1:${ports.plant}`, (sel) => {
+        for (const b of SIM_BOARDS) peripherals?.setOutputSelect(`sel-${b}`, b === sel);
+      }, workload.inputs.length, bench ? (c, v) => bench.feed(c, v) : undefined);
+      if (!bench || !field) return plant;
+      // --io: the board reads its own simulated sensors and drives its own lines (src/field).
+      const fio = new FieldIo({
+        inputs: workload.inputs, outputs: workload.outputs, sources: field.sources, sinks: field.sinks,
+        plant: bench.plantThroughLines(plant), kickAhead: false,
+        onFault: (signal, what) => log.append('field', { signal, what }),
+      });
+      bench.attach(fio);
+      return fio;
+    },
     // The reset line of a fenced board: the supervisor owns it in the simulator.
     pullResetLine: (target) => emitEvent({ kind: 'pull-reset', target, by: self }),
     injectExternal: (spec) => {

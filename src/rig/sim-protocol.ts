@@ -4,6 +4,8 @@
  * the supervisor's control messages to a board (faults that happen inside a process).
  * Board-to-board traffic is NOT here: it goes through the real frame layer (src/bus).
  */
+import type { FieldConfig } from '../field/config.ts';
+
 export const SIM_BOARDS = ['b1', 'b2', 'b3'] as const;
 export type SimBoard = (typeof SIM_BOARDS)[number];
 
@@ -48,6 +50,12 @@ export interface SimChildConfig {
   /** The workload module (absolute path) every board and the plant load, and its options. */
   workload: string;
   workloadOptions: Record<string, unknown>;
+  /**
+   * The workload's field I/O on every board (`ftc sim --io FILE`): sources on the board's own
+   * simulated I²C bus and GPIO, fed from the plant's readings (src/field/sim-bench.ts). Absent:
+   * every signal travels over the plant link, as before.
+   */
+  io?: FieldConfig;
 }
 
 // ---- plant datagrams (JSON; the plant is simulated wiring, not a board-to-board link)

@@ -18,6 +18,9 @@ import { PtyCable } from '../adapters/sim/pty-cable.ts';
 import { writeConsolePath } from '../console/client.ts';
 import { Prng } from '../sim/prng.ts';
 import { runReference, simWorld } from '../sim/plant.ts';
+import type { FieldConfig } from '../field/config.ts';
+import { loadFieldFile } from '../field/load.ts';
+import { fieldWorld } from '../field/sim-quantise.ts';
 import { defaultWorkloadPath } from '../workload/default.ts';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import { UsageError, type SimOptions } from './actions.ts';
@@ -85,6 +88,12 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
     if (e instanceof WorkloadLoadError) throw new UsageError(`--workload: ${e.message}`);
     throw e;
   }
+  let io: FieldConfig | undefined;
+  if (o.io !== undefined) {
+    const r = loadFieldFile(o.io, loaded.workload);
+    if (!r.ok) throw new UsageError(`--io: ${r.errors.length} problem(s):\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
+    io = r.io;
+  }
   mkdirSync(o.runDir, { recursive: true });
   mkdirSync(o.logDir, { recursive: true });
   const traceFile = resolve(o.traceFile ?? join(o.runDir, 'trace.jsonl'));
@@ -119,7 +128,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const childCfg: SimChildConfig = {
     seed: o.seed, rateHz: o.rateHz, cycles, basePort, runDir: resolve(o.runDir), logDir: resolve(o.logDir),
     serial, console: consoles, keyHex: randomBytes(32).toString('hex'), traceFile, watchdogTimeoutMs,
-    workload: loaded.path, workloadOptions: { ...loaded.options },
+    workload: loaded.path, workloadOptions: { ...loaded.options }, ...(io ? { io } : {}),
   };
 
   // ---- what the children say
@@ -372,7 +381,8 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
 
   // ---- the summary, from the plant's own trace against the fault-free reference
   const trace = existsSync(traceFile) ? parseTrace(readFileSync(traceFile, 'utf8')).records : [];
-  const ref = runReference(simWorld(loaded, periodMs / 1000), o.seed, cycles);
+  const world = simWorld(loaded, periodMs / 1000);
+  const ref = runReference(io ? fieldWorld(world, io, loaded.workload.inputs) : world, o.seed, cycles);
   const names = loaded.workload.outputs.map((x) => x.name);
   const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
   const summary = summarize({ trace, reference, events, periodMs });

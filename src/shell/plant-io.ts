@@ -23,6 +23,8 @@ export class UdpPlantIo implements ProcessIo {
     readonly plantAddr: string,
     readonly onSelectChange: (board: string | null) => void,
     inputsCount = 2,
+    /** Each reading as it arrives (a simulated board's field bench sets its devices from it). */
+    readonly onReading?: (cycle: number, values: readonly number[]) => void,
   ) {
     this.#last = new Array<number>(inputsCount).fill(0);
     link.onMessage((data) => {
@@ -31,6 +33,7 @@ export class UdpPlantIo implements ProcessIo {
         if (m.t !== 'sens' || typeof m.cycle !== 'number' || !Array.isArray(m.values)) throw new Error('not a reading');
         this.#readings.set(m.cycle, m.values);
         this.stats.readings++;
+        this.onReading?.(m.cycle, m.values);
         if (this.#readings.size > readingsKeptMax) this.#readings.delete(Math.min(...this.#readings.keys()));
       } catch {
         this.stats.badDatagrams++;
