@@ -6,6 +6,8 @@
  * file, line, field path, the value found and the fix. Defaults live in defaults.ts.
  */
 import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fieldResources, fieldSpec, type FieldConfig } from '../field/config.ts';
 import { checkWatchdogConfig } from '../watchdog/core-gate.ts';
 import { WatchdogConfigError } from '../watchdog/core-config-error.ts';
 import { DEFAULTS } from './defaults.ts';
@@ -126,6 +128,8 @@ export interface BoardConfig {
   watchdog: WatchdogConfig;
   /** The workload module and its options (default: the package's default workload). */
   workload?: { module: string; options: Record<string, unknown> };
+  /** The workload's signals on this board's own sensors and lines (src/field/config.ts); absent: all over the plant link. */
+  io?: FieldConfig;
   cycleHz: number;
   redundancy: { allowDuplex: boolean; allowSimplex: boolean; cleanCyclesToRejoin: number };
   console: { serialPath?: string; passwordHash?: string; allowInject: boolean };
@@ -235,6 +239,7 @@ const boardSpec = obj({
     module: str({ pattern: /\.(m?js|cjs|m?ts)$/, expect: 'the path of a .js, .mjs or .ts workload module, e.g. /opt/ftc/workloads/thermostat.mjs', lengthMax: 4096 }),
     options: withDefault(plainMapping(), {}),
   })),
+  io: optional(fieldSpec),
   cycleHz: withDefault(int({ min: 1, max: 1000, unit: 'Hz' }), DEFAULTS.cycleHz),
   redundancy: withDefault(
     obj({
@@ -273,7 +278,8 @@ const EXTRA_SERIAL_PATH = /^\/dev\/(?:ttyUSB\d+|ttyACM\d+|serial\/by-(?:id|path)
  * `hardware` is valid).
  */
 function checkBoardConfig(c: Partial<BoardConfig>, hw: HardwareDef | undefined, issues: Issues): void {
-  const { board, rig, links, gpio: g, i2c, watchdog: w, cycleHz, redundancy, console: con, auth } = c;
+  const { board, rig, links, gpio: g, i2c, watchdog: w, cycleHz, redundancy, console: con, auth, io } = c;
+  const field = io ? fieldResources(io) : { pins: [], addresses: [] };
 
   // Rig: this board is a member, ids and ranks distinct.
   if (board && rig) {
@@ -350,6 +356,7 @@ function checkBoardConfig(c: Partial<BoardConfig>, hw: HardwareDef | undefined, 
     g.outputSelect.forEach((r, i) => add(['gpio', 'outputSelect', i], r, `gpio.outputSelect[${i}] (${r.name})`));
     add(['gpio', 'maintenanceButton'], g.maintenanceButton, 'gpio.maintenanceButton');
     add(['gpio', 'alarm'], g.alarm, 'gpio.alarm');
+    pins.push(...field.pins);
 
     const reserved: { value: number; what: string }[] = [];
     let free = () => '';
@@ -389,6 +396,7 @@ function checkBoardConfig(c: Partial<BoardConfig>, hw: HardwareDef | undefined, 
     const addrs: { path: Path; value: string; what: string }[] = i2c.ina219.map((d, i) => ({ path: ['i2c', 'ina219', i, 'address'], value: hex(d.address), what: `INA219 ${d.rail}` }));
     if (i2c.eeprom24c02) addrs.push({ path: ['i2c', 'eeprom24c02', 'address'], value: hex(i2c.eeprom24c02.address), what: '24C02' });
     if (i2c.mcp23017) addrs.push({ path: ['i2c', 'mcp23017', 'address'], value: hex(i2c.mcp23017.address), what: 'MCP23017' });
+    for (const a of field.addresses) addrs.push({ path: a.path, value: hex(a.value), what: a.what });
     reportDuplicates(addrs, issues, () => 'strap each device to its own address');
     reportDuplicates(i2c.ina219.map((d, i) => ({ path: ['i2c', 'ina219', i, 'rail'], value: d.rail, what: `i2c.ina219[${i}]` })), issues, () => 'name each rail once');
   }
@@ -460,7 +468,18 @@ export function parseBoardConfig(text: string, sourceName: string, options: Boar
   return finish(data, issues, options);
 }
 
+/**
+ * `io: ./io.yaml` names a file holding the mapping (one per workload, shared by the three
+ * boards' configs): it is read relative to the config and checked as if written inline.
+ */
 export function loadBoardConfig(path: string, options: BoardConfigOptions = {}): BoardConfigResult {
   const { data, issues } = readYamlFileData(path);
+  if (issues.ok && data !== null && typeof data === 'object' && typeof (data as { io?: unknown }).io === 'string') {
+    const file = resolve(dirname(path), (data as { io: string }).io);
+    const inner = readYamlFileData(file);
+    if (!inner.issues.ok) return { ok: false, errors: inner.issues.messages.map((m) => `${path}: io: ${m}`) };
+    const d = inner.data as { io?: unknown } | null;
+    (data as { io: unknown }).io = d !== null && typeof d === 'object' && 'io' in d ? d.io : d;
+  }
   return finish(data, issues, options);
 }

@@ -195,6 +195,17 @@ export function checkFieldMapping(io: FieldConfig, inputs: readonly SignalSpec[]
   };
   side('inputs', inputs, io.inputs);
   side('outputs', outputs, io.outputs);
+  // One ADS1115 has one converter: its inputs are read at one range and rate (the driver is per chip).
+  const chips = new Map<number, { name: string; fsrV: number; dataRateSps: number }>();
+  for (const [name, c] of Object.entries(io.inputs)) {
+    if (c.kind !== 'ads1115') continue;
+    if (c.gain === 0) issues.add(['io', 'inputs', name, 'ads1115', 'gain'], 0, 'makes the signal a constant', 'write the signal units per volt (e.g. 0.4545 for 1.2 m over 2.64 V); a negative gain inverts');
+    const first = chips.get(c.address);
+    if (!first) chips.set(c.address, { name, fsrV: c.fsrV, dataRateSps: c.dataRateSps });
+    else if (first.fsrV !== c.fsrV || first.dataRateSps !== c.dataRateSps) {
+      issues.add(['io', 'inputs', name, 'ads1115'], { fsrV: c.fsrV, dataRateSps: c.dataRateSps }, `differs from ${first.name} on the same chip (0x${c.address.toString(16)}: fsrV ${first.fsrV}, dataRateSps ${first.dataRateSps})`, `give every input of one ADS1115 the same fsrV and dataRateSps, or strap a second chip to another address`);
+    }
+  }
   return issues.messages;
 }
 

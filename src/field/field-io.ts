@@ -20,6 +20,11 @@ import type { SignalSpec } from '../workload/types.ts';
 
 /** A sample older than this many cycles is not used (NaN): the sensor stopped answering. */
 export const SAMPLE_AGE_CYCLES_MAX = 2;
+/**
+ * Samples kept per input, by the cycle they were kicked for: a sample clock that runs ahead (the
+ * simulator's plant publishes two cycles ahead) must not overwrite the one the voter asks for.
+ */
+const SLOTS = 4;
 /** Distinct error codes counted per source: an unbounded map would grow with odd errnos. */
 const ERROR_CODES_MAX = 8;
 
@@ -28,7 +33,7 @@ export interface FieldSignalStats {
   /** Samples that failed, by error code (EREMOTEIO, ETIMEDOUT, ENOTREADY...). */
   errors: Record<string, number>;
   outOfRange: number;
-  /** Cycles for which no sample was there (late, failed or still in flight). */
+  /** Cycles handed NaN: no sample young enough, or the sample for the cycle failed or was out of range. */
   missing: number;
   /** Kicks skipped because the previous sample was still in flight. */
   busy: number;
@@ -49,16 +54,13 @@ export interface FieldIoOptions {
   onFault?: (signal: string, what: string) => void;
 }
 
-interface Slot {
-  cycle: number;
-  value: number;
-}
 
 export class FieldIo implements ProcessIo {
   readonly stats: FieldSignalStats[];
   readonly #o: FieldIoOptions;
-  /** Latest completed sample per input (tagged with the cycle it was kicked for). */
-  readonly #latest: Slot[];
+  /** Completed samples per input in a ring of SLOTS, by the cycle they were kicked for (slot = cycle mod SLOTS). */
+  readonly #slotCycle: number[][];
+  readonly #slotValue: number[][];
   readonly #inFlight: boolean[];
   readonly #failing: boolean[];
   readonly #values: number[];
@@ -69,7 +71,8 @@ export class FieldIo implements ProcessIo {
     if (!o.plant && (o.sources.includes(null) || o.sinks.includes(null))) throw new RangeError('FieldIo: a signal is mapped to the plant but there is no plant link');
     this.#o = o;
     this.stats = o.inputs.map(() => ({ samples: 0, errors: {}, outOfRange: 0, missing: 0, busy: 0 }));
-    this.#latest = o.inputs.map(() => ({ cycle: Number.NEGATIVE_INFINITY, value: Number.NaN }));
+    this.#slotCycle = o.inputs.map(() => new Array<number>(SLOTS).fill(Number.NEGATIVE_INFINITY));
+    this.#slotValue = o.inputs.map(() => new Array<number>(SLOTS).fill(Number.NaN));
     this.#inFlight = o.inputs.map(() => false);
     this.#failing = o.inputs.map(() => false);
     this.#values = o.inputs.map(() => Number.NaN);
@@ -88,7 +91,7 @@ export class FieldIo implements ProcessIo {
       this.#inFlight[i] = true;
       src.sample().then(
         (v) => this.#done(i, cycle, v),
-        (e: unknown) => this.#failed(i, e),
+        (e: unknown) => this.#failed(i, cycle, e),
       );
     }
   }
@@ -101,10 +104,16 @@ export class FieldIo implements ProcessIo {
         this.#values[i] = fromPlant?.[i] ?? Number.NaN;
         continue;
       }
-      const s = this.#latest[i]!;
-      const fresh = s.cycle <= cycle && cycle - s.cycle <= SAMPLE_AGE_CYCLES_MAX;
-      if (!fresh || Number.isNaN(s.value)) this.stats[i]!.missing++;
-      this.#values[i] = fresh ? s.value : Number.NaN;
+      // The sample for this cycle, else the newest earlier one that is young enough.
+      const cycles = this.#slotCycle[i]!;
+      let best = -1;
+      for (let k = 0; k < SLOTS; k++) {
+        const sc = cycles[k]!;
+        if (sc <= cycle && cycle - sc <= SAMPLE_AGE_CYCLES_MAX && (best < 0 || sc > cycles[best]!)) best = k;
+      }
+      const v = best < 0 ? Number.NaN : this.#slotValue[i]![best]!;
+      if (Number.isNaN(v)) this.stats[i]!.missing++;
+      this.#values[i] = v;
     }
     if (this.#o.kickAhead) this.kick(cycle + 1);
     return this.#values;
@@ -143,11 +152,21 @@ export class FieldIo implements ProcessIo {
       this.#failing[i] = false;
       this.#o.onFault?.(spec.name, `${this.#o.sources[i]!.describe}: reading again`);
     }
-    if (cycle >= this.#latest[i]!.cycle) this.#latest[i] = { cycle, value };
+    this.#store(i, cycle, value);
   }
 
-  #failed(i: number, e: unknown): void {
+  #store(i: number, cycle: number, value: number): void {
+    const k = ((cycle % SLOTS) + SLOTS) % SLOTS;
+    if (cycle >= this.#slotCycle[i]![k]!) {
+      this.#slotCycle[i]![k] = cycle;
+      this.#slotValue[i]![k] = value;
+    }
+  }
+
+  #failed(i: number, cycle: number, e: unknown): void {
     this.#inFlight[i] = false;
+    // No value for this cycle: an older good sample must not stand in for a sensor that failed.
+    this.#store(i, cycle, Number.NaN);
     const code = (e as { code?: unknown }).code;
     const key = typeof code === 'string' ? code : 'EIO';
     const errors = this.stats[i]!.errors;

@@ -125,6 +125,7 @@ async function relaySinks(hw: FieldHardware, relays: { spec: SignalSpec; c: Extr
     relay.open();
     const errorsBefore = io.stats.errors;
     let on = false;
+    let closed = false;
     return {
       describe: `relay on gpio ${c.pin}`,
       get errors() {
@@ -138,6 +139,8 @@ async function relaySinks(hw: FieldHardware, relays: { spec: SignalSpec; c: Extr
         else relay.open();
       },
       close() {
+        if (closed) return;
+        closed = true;
         relay.open();
         if (--open === 0) io.close();
       },

@@ -22,11 +22,24 @@ import { sinkLevel } from './open.ts';
 /** Pulses emitted on a counter line per reading at most: a plant that jumps by millions is a bug, not a flow. */
 const PULSES_PER_FEED_MAX = 100_000;
 
+/**
+ * What of an io mapping the bench cannot simulate, one message per entry: a debounced edge
+ * counter (the bench gives each pulse at one instant of the board's clock, so the debounce
+ * filter would swallow them all).
+ */
+export function benchProblems(io: FieldConfig, source: string): string[] {
+  return Object.entries(io.inputs).flatMap(([name, c]) => c.kind === 'gpio' && c.count && c.debounceMs > 0
+    ? [`${source}: io.inputs.${name}.gpio.debounceMs: ${c.debounceMs} on an edge counter cannot be simulated (the simulated pulses are instantaneous); fix: debounceMs: 0 in the file given to ftc sim --io`]
+    : []);
+}
+
 export class SimFieldBench {
   readonly bus: SimI2cBus;
   /** What to do with each input's plant value: set a device, drive a line. */
   readonly #setters: ((v: number) => void)[];
   #io: FieldIo | null = null;
+  /** Inputs whose device keeps its last reading (a `stuck` sensor fault). */
+  readonly #frozen = new Set<number>();
 
   constructor(
     readonly io: FieldConfig,
@@ -102,9 +115,29 @@ export class SimFieldBench {
   feed(cycle: number, values: readonly number[]): void {
     for (let i = 0; i < this.#setters.length; i++) {
       const v = values[i];
-      if (v !== undefined && Number.isFinite(v)) this.#setters[i]!(v);
+      if (v !== undefined && Number.isFinite(v) && !this.#frozen.has(i)) this.#setters[i]!(v);
     }
     this.#io?.kick(cycle);
+  }
+
+  /**
+   * A sensor fault on `signal` (ftc sim's `sensor:` fault): `nack`, the device stops answering
+   * (an I²C chip NACKs its address, so every signal read from that chip fails; a GPIO line is
+   * stuck at its low level); `stuck`, the device keeps its last reading; `ok`, repaired. Returns
+   * what happened, for the event log; a signal that is not on the bench is a programmer error
+   * (the supervisor checked the fault against the mapping).
+   */
+  fault(signal: string, mode: 'nack' | 'stuck' | 'ok'): string {
+    const i = this.inputs.findIndex((s) => s.name === signal);
+    const c = this.io.inputs[signal];
+    if (i < 0 || !c || c.kind === 'plant') throw new RangeError(`SimFieldBench: ${signal} is not read from a sensor here`);
+    if (mode === 'stuck') this.#frozen.add(i);
+    else this.#frozen.delete(i);
+    if (c.kind === 'gpio') this.chip.stuckAt(c.pin, mode === 'nack' ? 0 : null);
+    else if (mode === 'nack') this.bus.injectNack(c.address);
+    else this.bus.clearFaults(c.address);
+    const where = c.kind === 'gpio' ? `gpio ${c.pin}` : `${c.kind}@0x${c.address.toString(16)}`;
+    return mode === 'ok' ? `${signal} (${where}) repaired` : mode === 'nack' ? `${signal} (${where}) stops answering` : `${signal} (${where}) stuck at its last reading`;
   }
 
   /**

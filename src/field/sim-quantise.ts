@@ -7,6 +7,8 @@
  */
 import { ads1115Code } from '../adapters/sim/devices/ads1115.ts';
 import { tmp102Lsbs } from '../adapters/sim/devices/tmp102.ts';
+import { INA219_BUS_LSB_V, INA219_SHUNT_LSB_V } from '../adapters/sim/devices/ina219.ts';
+import { decodeBusVoltage, decodeShuntUv, encodeBusVoltage, shuntCurrentMa } from '../watchdog/core-ina219.ts';
 import type { SimWorld } from '../sim/plant.ts';
 import type { SignalSpec } from '../workload/types.ts';
 import { decodeAds1115 } from './ads1115.ts';
@@ -24,8 +26,12 @@ export function throughSource(c: SourceConfig | undefined, v: number): number {
       return decodeAds1115(ads1115Code((v - c.offset) / c.gain, c.fsrV) & 0xffff, c.fsrV) * c.gain + c.offset;
     case 'gpio':
       return c.count ? Math.max(0, Math.floor(v)) : v >= 0.5 ? 1 : 0;
-    // The INA219 path is not quantised here: 4 mV / 10 µV steps are far inside any tolerance a rail monitor would use.
-    case 'ina219':
+    case 'ina219': {
+      // The model at its power-on configuration (0x399F: BRNG 32 V, PGA ±320 mV; SBOS448G §8.6.2.1), then the driver's decoding.
+      if (c.measure === 'busV') return decodeBusVoltage(encodeBusVoltage(Math.max(0, Math.min(8000, Math.round(v / INA219_BUS_LSB_V))) * 4)).busMv / 1000;
+      const shuntRaw = Math.max(-32000, Math.min(32000, Math.round((v * (c.shuntMilliohms / 1000)) / INA219_SHUNT_LSB_V)));
+      return shuntCurrentMa(decodeShuntUv(shuntRaw & 0xffff), c.shuntMilliohms) / 1000;
+    }
     case 'plant':
       return v;
   }

@@ -225,6 +225,13 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
         controller.noteFault({ source: 'injected', what: `nic ${c.slave} ${c.up ? 'up' : 'down'}`, state: c.up ? 'cleared' : 'active' });
         break;
       case 'handover': controller.requestHandover(c.to); break;
+      case 'sensor':
+        if (bench) {
+          const what = bench.fault(c.signal, c.mode);
+          log.append('fault', { what });
+          controller.noteFault({ source: 'injected', what, state: c.mode === 'ok' ? 'cleared' : 'active' });
+        }
+        break;
       case 'button': {
         // The maintenance button pressed for `ms` (johnny-five debounces and times it). The sim
         // GPIO chip debounces on the clock: poll() delivers edges that have become stable, so it

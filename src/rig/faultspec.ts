@@ -13,6 +13,9 @@
  *   partition:<g1>|<g2>[|...]@<t>[+<d>]  groups of boards (comma separated) that cannot talk
  *   psu:<board>:<supply>@<t>[+<d>]       one power supply input fails (supply: a | b)
  *   nic:<board>:<iface>@<t>[+<d>]        one network interface goes down
+ *   sensor:<board>:<signal>[:nack|stuck]@<t>[+<d>]  one field sensor fails on that board (ftc sim --io):
+ *                                        nack = the device stops answering (an I²C NACK, a GPIO
+ *                                        line that reads low), stuck = it keeps its last reading
  *
  * <board> is b1..bN or `active` (resolved by the simulator when the fault fires) for faults on one
  * board; links and partitions name concrete boards. A missing `+d` means "until the end of the run".
@@ -45,7 +48,10 @@ export type FaultSpec =
   | ({ kind: 'corrupt'; a: BoardId; b: BoardId; medium: LinkMedium; bitErrorRate: number } & Lasting)
   | ({ kind: 'partition'; groups: BoardId[][] } & Lasting)
   | ({ kind: 'psu'; board: BoardRef; supply: PsuSupply } & Lasting)
-  | ({ kind: 'nic'; board: BoardRef; iface: string } & Lasting);
+  | ({ kind: 'nic'; board: BoardRef; iface: string } & Lasting)
+  | ({ kind: 'sensor'; board: BoardRef; signal: string; mode: SensorFaultMode } & Lasting);
+
+export type SensorFaultMode = 'nack' | 'stuck';
 
 export type FaultKind = FaultSpec['kind'];
 
@@ -61,6 +67,7 @@ export const FAULT_EXAMPLES: Readonly<Record<FaultKind, string>> = {
   psu: 'psu:b2:a@3s',
   nic: 'nic:b3:eth0@3s',
   button: 'button:active@5s+200ms',
+  sensor: 'sensor:b2:tempC:nack@3s+2s',
 };
 
 /** One line per kind, for --help. */
@@ -76,6 +83,7 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   psu: 'one power supply input (a or b) fails',
   nic: 'one network interface goes down',
   button: 'hold the maintenance button for D (short press: hand the active role away; 3 s: out for service, or back)',
+  sensor: 'one field sensor of a board fails (nack: stops answering; stuck: keeps its reading); needs --io',
 };
 
 const FAULT_KINDS = Object.keys(FAULT_EXAMPLES) as FaultKind[];
@@ -250,6 +258,15 @@ export function parseFaultSpec(spec: string, options: FaultSpecOptions = {}): Fa
       }
       return { kind, board: board(m[1]!, true), iface, atMs, forMs };
     }
+    case 'sensor': {
+      const m = /^([^:]*):([^:]*)(?::(.*))?$/.exec(target);
+      if (!m) return fail('write sensor:<board>:<signal>[:nack|stuck]');
+      const signal = m[2]!;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(signal)) fail(`"${signal}" is not a signal name (the workload's input, e.g. tempC)`);
+      const mode = m[3] ?? 'nack';
+      if (mode !== 'nack' && mode !== 'stuck') return fail(`unknown sensor fault "${mode}" (nack or stuck)`);
+      return { kind, board: board(m[1]!, true), signal, mode, atMs, forMs };
+    }
   }
 }
 
@@ -279,6 +296,8 @@ export function formatFaultSpec(f: FaultSpec): string {
       return `psu:${f.board}:${f.supply}${when}`;
     case 'nic':
       return `nic:${f.board}:${f.iface}${when}`;
+    case 'sensor':
+      return `sensor:${f.board}:${f.signal}:${f.mode}${when}`;
   }
 }
 

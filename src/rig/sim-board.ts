@@ -8,8 +8,12 @@ import type { PeripheralsOptions } from '../peripherals/peripherals.ts';
 import { tickMaxMs } from '../shell/board.ts';
 import { SIM_BOARDS } from './sim-protocol.ts';
 
-/** Simulated pins: power-good inputs (active low, like open-drain PG outputs) and the j5 parts. */
-export const simPins = { pgoodA: 5, pgoodB: 6, roleLed: 10, faultLed: 11, alarm: 12, button: 13, select: { b1: 20, b2: 21, b3: 22 } } as const;
+/**
+ * Simulated pins: power-good inputs (active low, like open-drain PG outputs) and the j5 parts.
+ * They sit above 100, away from the BCM numbers (0-27) an example's io mapping uses, so the
+ * same io.yaml runs on a Raspberry Pi and in the simulator.
+ */
+export const simPins = { pgoodA: 105, pgoodB: 106, roleLed: 110, faultLed: 111, alarm: 112, button: 113, select: { b1: 120, b2: 121, b3: 122 } } as const;
 
 /** The johnny-five parts of a simulated board: role and fault LEDs, a select relay per board, button, alarm. */
 export const simPeripheralPins: PeripheralsOptions['gpio'] = {

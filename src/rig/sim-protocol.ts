@@ -75,7 +75,9 @@ export type BoardControl =
   | { t: 'nic'; slave: string; up: boolean }
   | { t: 'handover'; to?: string }
   /** The maintenance button held down for `ms` (short: hand the role away; >= 3 s: out for service, or back). */
-  | { t: 'button'; ms: number };
+  | { t: 'button'; ms: number }
+  /** A field sensor of the board's bench fails (nack, stuck) or is repaired (ok): ftc sim --io. */
+  | { t: 'sensor'; signal: string; mode: 'nack' | 'stuck' | 'ok' };
 
 /** CLOCK_MONOTONIC in ms: comparable between the processes of one machine (performance.now is not). */
 export function monoMs(): number {

@@ -21,6 +21,7 @@ import { runReference, simWorld } from '../sim/plant.ts';
 import type { FieldConfig } from '../field/config.ts';
 import { loadFieldFile } from '../field/load.ts';
 import { fieldWorld } from '../field/sim-quantise.ts';
+import { benchProblems } from '../field/sim-bench.ts';
 import { defaultWorkloadPath } from '../workload/default.ts';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import { UsageError, type SimOptions } from './actions.ts';
@@ -91,8 +92,17 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   let io: FieldConfig | undefined;
   if (o.io !== undefined) {
     const r = loadFieldFile(o.io, loaded.workload);
-    if (!r.ok) throw new UsageError(`--io: ${r.errors.length} problem(s):\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
+    const errors = r.ok ? benchProblems(r.io, o.io) : r.errors;
+    if (!r.ok || errors.length) throw new UsageError(`--io: ${errors.length} problem(s):\n${errors.map((e) => `  ${e}`).join('\n')}`);
     io = r.io;
+  }
+  for (const f of o.faults) {
+    if (f.kind !== 'sensor') continue;
+    const c = io?.inputs[f.signal];
+    if (!c || c.kind === 'plant') {
+      const field = io ? Object.keys(io.inputs).filter((n) => io.inputs[n]!.kind !== 'plant') : [];
+      throw new UsageError(`--fault ${formatFaultSpec(f)}: ${io ? `${f.signal} is not read from a sensor of the io mapping (sensors: ${field.join(', ') || 'none'})` : 'sensor faults need --io FILE (the boards\' own simulated sensors)'}`);
+    }
   }
   mkdirSync(o.runDir, { recursive: true });
   mkdirSync(o.logDir, { recursive: true });
@@ -303,6 +313,13 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           break;
         }
         case 'button': sup.send(boardOf(f.board), { t: 'button', ms: forMs ?? 200 } satisfies BoardControl); break;
+        case 'sensor': {
+          const b = boardOf(f.board);
+          view.spec = `sensor:${b}:${f.signal}:${f.mode}`;
+          sup.send(b, { t: 'sensor', signal: f.signal, mode: f.mode } satisfies BoardControl);
+          end(() => sup.send(b, { t: 'sensor', signal: f.signal, mode: 'ok' } satisfies BoardControl));
+          break;
+        }
         case 'nic': {
           const b = boardOf(f.board);
           sup.send(b, { t: 'nic', slave: f.iface, up: false } satisfies BoardControl);

@@ -4,9 +4,10 @@
  * relays and button through our IO plugin), i2c-bus (INA219 rail monitors), serialport UARTs and
  * UDP to the peers, /dev/watchdog or systemd or a GPIO-kicked WDT chip, the bond's /proc file.
  *
- * The workload (config `workload.module`) gets its field I/O from a plant over UDP (`--plant
- * host:port`): a bare Pi has no sensors of its own, so a lab runs the plant model on a PC
- * (hardware in the loop). Start-up order: config check (exit 2, nothing started), then each
+ * The workload (config `workload.module`) reads its inputs and drives its outputs where the
+ * config's `io:` maps them (src/field): the board's own GPIO lines, I²C sensors and ADCs,
+ * johnny-five relays, or the plant over UDP (`--plant host:port`: a plant model on a lab PC,
+ * hardware in the loop). Without `io:` every signal goes over the plant link. Start-up order: config check (exit 2, nothing started), then each
  * device opened with a named error (exit 1), then the tick loop. SIGTERM (systemctl stop) or
  * SIGINT stops it in order (BoardController.shutdown), then exit 0; a second signal exits at once.
  */
@@ -31,6 +32,9 @@ import { defaultWorkloadPath } from '../workload/default.ts';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import type { BoardController } from './board.ts';
 import { UdpPlantIo } from './plant-io.ts';
+import { checkFieldMapping, fieldResources, usesPlant } from '../field/config.ts';
+import { FieldIo } from '../field/field-io.ts';
+import { openField } from '../field/open.ts';
 import { openSerialPeers, wireBoard } from './wire-board.ts';
 
 export class RunError extends Error {
@@ -92,13 +96,16 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   const loaded = loadBoardConfig(o.configPath);
   if (!loaded.ok) throw new RunError(`${o.configPath}: ${loaded.errors.length} problem(s):\n${loaded.errors.map((e) => `  ${e}`).join('\n')}`, 2);
   const config = loaded.config;
-  if (!o.plant) throw new RunError('--plant: missing; fix: give the host:port of the plant that carries the workload\'s field I/O (e.g. --plant 10.77.0.10:47200)', 2);
-  let plantAddr: string;
-  try {
-    const hp = parseHostPort(o.plant);
-    plantAddr = `${hp.host}:${hp.port}`;
-  } catch (e) {
-    throw new RunError(`--plant: ${JSON.stringify(o.plant)} is not host:port (${(e as Error).message}); fix: e.g. --plant 10.77.0.10:47200`, 2);
+  const needPlant = usesPlant(config.io);
+  if (!o.plant && needPlant) throw new RunError(`--plant: missing; fix: give the host:port of the plant that carries ${config.io ? 'the signals io: maps to plant' : 'the workload\'s field I/O (no io: section in the config)'} (e.g. --plant 10.77.0.10:47200)`, 2);
+  let plantAddr: string | null = null;
+  if (o.plant) {
+    try {
+      const hp = parseHostPort(o.plant);
+      plantAddr = `${hp.host}:${hp.port}`;
+    } catch (e) {
+      throw new RunError(`--plant: ${JSON.stringify(o.plant)} is not host:port (${(e as Error).message}); fix: e.g. --plant 10.77.0.10:47200`, 2);
+    }
   }
   // The workload before any hardware is touched: a module that does not load stops here.
   let workload;
@@ -108,6 +115,10 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   } catch (e) {
     if (e instanceof WorkloadLoadError) throw new RunError(`workload.module: ${e.message}`, 2);
     throw e;
+  }
+  if (config.io) {
+    const problems = checkFieldMapping(config.io, workload.inputs, workload.outputs, o.configPath);
+    if (problems.length) throw new RunError(`${o.configPath}: io does not fit workload ${workload.name}: ${problems.length} problem(s):\n${problems.map((e) => `  ${e}`).join('\n')}`, 2);
   }
   const hw = loadHardwareDefs().get(config.hardware);
   if (!hw) throw new RunError(`hardware: no definition for ${config.hardware}; fix: add hw/boards/${config.hardware}.yaml`, 2);
@@ -139,7 +150,8 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   for (const r of config.gpio.resetLines) resetLines.set(r.peer, chip.open(toChip(r.pin), r.activeLow ? 'high' : 'low', 'none', { activeLow: r.activeLow }));
 
   // ---- PSU rails: power-good lines, INA219 monitors when fitted
-  const i2c = config.i2c.ina219.length ? await openI2cBus(config.i2c.bus) : null;
+  const fieldOnI2c = config.io ? fieldResources(config.io).addresses.length > 0 : false;
+  const i2c = config.i2c.ina219.length || fieldOnI2c ? await openI2cBus(config.i2c.bus) : null;
   const rail = (name: string, pin: { pin: number; activeLow: boolean }, ina?: { address: number; shuntMilliohms: number }): PsuRailWiring => ({
     name, powerGoodPin: toChip(pin.pin), activeLow: pin.activeLow,
     ...(ina && i2c ? { monitor: { bus: i2c, address: ina.address, shuntMilliOhm: ina.shuntMilliohms } } : {}),
@@ -158,7 +170,13 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
 
   // ---- console, field I/O, and the board itself
   const consoleLink = config.console.serialPath ? await openSerialLink({ path: config.console.serialPath }) : null;
-  const plantIo = await openDatagramLink({ host: config.links.udp.bind, port: config.links.udp.port + 1 });
+  const plantIo = plantAddr ? await openDatagramLink({ host: config.links.udp.bind, port: config.links.udp.port + 1 }) : null;
+  let field;
+  try {
+    field = config.io ? await openField(config.io, workload.inputs, workload.outputs, { chip, toChipPin: toChip, i2c }) : null;
+  } catch (e) {
+    throw new RunError(`io: ${(e as Error).message} (run \`ftc doctor --config ${o.configPath}\` for every check)`, 1);
+  }
   const t0Ms = Math.ceil(clock.nowMs() / 1000) * 1000 + 1000;
   const controller = await wireBoard({
     self, boards, boot, resetReason: boot === 1 ? 'power-on' : 'restart', rateHz: config.cycleHz, t0Ms,
@@ -172,7 +190,18 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     console: consoleLink ? { link: consoleLink, passwordHash: config.console.passwordHash ?? null, allowInject: config.console.allowInject } : null,
     peripherals: { gpio: config.gpio, toChipPin: toChip },
     // The 2oo3 relay ladder: this board closes its relays while it backs a driver (not failing safe).
-    io: (peripherals) => new UdpPlantIo(self, plantIo, plantAddr, (sel) => peripherals?.setAllOutputSelect(sel !== null)),
+    io: (peripherals) => {
+      const onSelect = (sel: string | null) => peripherals?.setAllOutputSelect(sel !== null);
+      const plant = plantIo && plantAddr ? new UdpPlantIo(self, plantIo, plantAddr, onSelect, workload.inputs.length) : null;
+      if (!field) return plant!; // no io: section: usesPlant() made --plant required above
+      // Without a plant the select relays still follow this board's select line.
+      const io = new FieldIo({
+        inputs: workload.inputs, outputs: workload.outputs, sources: field.sources, sinks: field.sinks,
+        plant: plant ?? { sensors: () => [], present: () => {}, select: (_c, sel) => onSelect(sel) },
+        kickAhead: true, onFault: (signal, what) => log.append('field', { signal, what }),
+      });
+      return io;
+    },
     pullResetLine: (target) => {
       const line = resetLines.get(target);
       if (!line) return void log.append('fence-error', { target, error: 'no reset line to that board in gpio.resetLines' });

@@ -1,5 +1,5 @@
 /**
- * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]
+ * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--workload-options JSON] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]
  *
  * --stack core (default): the voter cores alone over the simulator's own network model
  *   (src/sim/sim.ts), 1,000 cycles a seed.
@@ -8,6 +8,7 @@
  *   `ftc sim` unless --rate-hz says otherwise.
  * --workload PATH: the workload module to run (default: package.json "ftc"."defaultWorkload"), with
  *   its plant, or seeded inputs within its signals' ranges when it brings none.
+ * --workload-options JSON: the workload's options, a JSON object (as workload.options in a board config).
  * --fault SPEC (board stack, repeatable): these faults (`ftc sim --fault` specs) instead of the
  *   seed's own, on the seed's machine: a story of `ftc sim` replayed in seeded virtual time.
  * --jobs J (board stack): J processes over disjoint seed ranges (one per core is the most useful).
@@ -28,11 +29,12 @@ import { simWorld } from './plant.ts';
 import { mergeBoardSwarm, runBoardSeed, runBoardSwarm, type BoardSwarmSummary } from './board-swarm.ts';
 import { runSeed, runSwarm } from './swarm.ts';
 import { defaultVoterConfig } from '../voter/config.ts';
+import { jsonObjectOption } from '../cli/option-parsers.ts';
 
 const defaultCycles = 1000;
 
 function usage(message: string): never {
-  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]`);
+  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--workload-options JSON] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]`);
   process.exit(2);
 }
 
@@ -48,6 +50,7 @@ try {
       events: { type: 'string' },
       fault: { type: 'string', multiple: true },
       workload: { type: 'string' },
+      'workload-options': { type: 'string' },
       jobs: { type: 'string', default: '1' },
       'summary-json': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -72,9 +75,17 @@ const seeds = int('seeds', 0);
 const from = int('from', 0);
 const verbose = values.verbose === true;
 const workloadPath = (values.workload as string | undefined) ?? defaultWorkloadPath();
+let workloadOptions: Record<string, unknown> = {};
+if (values['workload-options'] !== undefined) {
+  try {
+    workloadOptions = jsonObjectOption(values['workload-options'] as string);
+  } catch (e) {
+    usage(`--workload-options: ${(e as Error).message}`);
+  }
+}
 let loaded: LoadedWorkload;
 try {
-  loaded = await loadWorkload(workloadPath);
+  loaded = await loadWorkload(workloadPath, workloadOptions);
 } catch (e) {
   if (!(e instanceof WorkloadLoadError)) throw e;
   console.error(`sim:swarm: --workload: ${e.message}`);
@@ -130,7 +141,7 @@ if (jobs > 1 && seeds > 1) {
   const parts = await Promise.all(Array.from({ length: Math.min(jobs, seeds) }, (_, j) => {
     const f = from + j * per;
     const n = Math.min(per, from + seeds - f);
-    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stack', 'board', '--seeds', String(n), '--from', String(f), '--rate-hz', String(rateHz), '--workload', loaded.path,
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--stack', 'board', '--seeds', String(n), '--from', String(f), '--rate-hz', String(rateHz), '--workload', loaded.path, '--workload-options', JSON.stringify(loaded.options),
       ...((values.fault as string[] | undefined) ?? []).flatMap((x) => ['--fault', x]), '--summary-json'];
     return new Promise<BoardSwarmSummary>((resolve, reject) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -7,87 +7,18 @@
  * together: a second fault, src/scenarios/timing-violation.ts) is logged and run again, at most
  * five times in all (each discard is logged with its reason).
  */
-import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { parseFaultSpec } from '../../src/rig/faultspec.ts';
-import { runSim } from '../../src/rig/sim-run.ts';
+import test from 'ava';
 import { SIM_BOARDS } from '../../src/rig/sim-protocol.ts';
-import { SIM_RATE_HZ_DEFAULT } from '../../src/rig/sim-timing.ts';
 import { SCENARIOS, checkOutcome, formatOutcome } from '../../src/scenarios/index.ts';
-import { observeSimRun, type StampedEvent } from '../../src/scenarios/sim-observe.ts';
-import { judgeLostCycles } from '../../src/scenarios/timing-violation.ts';
-
-const seed = Number(process.env.FTC_E2E_SEED ?? 7);
-const rateHz = Number(process.env.FTC_E2E_RATE_HZ ?? SIM_RATE_HZ_DEFAULT);
-// Long enough for a board reset at 6-7 s to be back in the voting set before the end.
-const durationMs = 15_000;
-
-async function simulate(faults: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'ftc-e2e-'));
-  const out = new PassThrough() as unknown as NodeJS.WriteStream;
-  const lines: string[] = [];
-  // Each event stamped on arrival: the scenario checks need when things happened after the fault.
-  const stamped: StampedEvent[] = [];
-  let partial = '';
-  (out as unknown as PassThrough).on('data', (d: Buffer) => {
-    const parts = (partial + d.toString('utf8')).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts.filter(Boolean)) {
-      lines.push(line);
-      try {
-        stamped.push({ tMs: performance.now(), event: JSON.parse(line) as Record<string, unknown> });
-      } catch {
-        /* not an event line */
-      }
-    }
-  });
-  const { summary } = await runSim({
-    seed, rateHz, durationMs, faults: faults.map((f) => parseFaultSpec(f)), traceFile: join(dir, 'trace.jsonl'),
-    json: true, dashboard: false, logDir: join(dir, 'logs'), runDir: dir,
-  }, out);
-  return { summary, lines, stamped, dir };
-}
-
-/** Lost cycles said in full (what the output stage had, which boards were late near it): a failure on CI reads from its log alone. */
-const explainedMax = 10;
-function explainLostCycles(events: readonly Record<string, unknown>[]): string[] {
-  const lost = events.filter((e) => e.kind === 'lost-cycle').slice(0, explainedMax);
-  return lost.map((l) => {
-    const near = events.filter((e) => (e.kind === 'late' || e.kind === 'alarm' || e.kind === 'votedOut' || e.kind === 'demoted') && typeof e.cycle === 'number' && Math.abs(e.cycle - (l.cycle as number)) <= 2);
-    return `lost cycle ${String(l.cycle)}: selects ${JSON.stringify(l.sel)}, outputs from ${JSON.stringify(l.outputsFrom)}, plant ${String(l.lateMs)} ms late; near it: ${near.map((e) => `${String(e.board)} ${String(e.kind)} ${String(e.detail ?? e.target ?? '')}`).join('; ') || 'nothing logged'}`;
-  });
-}
-
-/** Runs of one story before giving up when the machine, not the fault, lost cycles. */
-const attemptsMax = 5;
-
-/**
- * simulate(), run again (at most attemptsMax times) only when every lost cycle of a run was the
- * machine's doing: healthy board processes woken too late together (judgeLostCycles), a second
- * fault outside what the rig masks. Each discarded run is logged with its reason; a run that
- * lost a cycle for any other reason, or drove a cycle twice, is the verdict as it is.
- */
-async function simulateJudged(t: ExecutionContext, faults: string[], otherFailures: (run: Awaited<ReturnType<typeof simulate>>) => string[] = () => []) {
-  for (let attempt = 1; ; attempt++) {
-    const run = await simulate(faults);
-    t.log(`seed ${seed}, ${faults.join(' ')}: ${JSON.stringify(run.summary)} (run dir ${run.dir})`);
-    for (const line of explainLostCycles(run.stamped.map((s) => s.event))) t.log(line);
-    if (attempt === attemptsMax || run.summary.dualDriven > 0 || otherFailures(run).length > 0) return run;
-    const verdict = judgeLostCycles(run.stamped.map((s) => s.event), run.summary);
-    if (!verdict.environment) return run;
-    t.log(`attempt ${attempt} discarded: ${verdict.detail}`);
-  }
-}
+import { observeSimRun } from '../../src/scenarios/sim-observe.ts';
+import { simulateJudged, type SimRun } from '../helpers/e2e-sim.ts';
 
 const safetyChecks = new Set(['noLostCycle', 'noWrongOutput']);
 
 // The scenarios are shared with the hardware-in-the-loop suite (src/scenarios, test/hil).
 for (const scenario of SCENARIOS) {
   test.serial(scenario.title, async (t) => {
-    const observe = (run: Awaited<ReturnType<typeof simulate>>) => checkOutcome(scenario, observeSimRun(scenario, SIM_BOARDS, run.stamped, run.summary));
+    const observe = (run: SimRun) => checkOutcome(scenario, observeSimRun(scenario, SIM_BOARDS, run.stamped, run.summary));
     const run = await simulateJudged(t, [...scenario.faults], (r) => observe(r).failures.filter((f) => !safetyChecks.has(f.split(':')[0]!)));
     const { summary } = run;
     // The scenario's own checks (reset reason, takeover, rejoin...), the same as on real boards.
