@@ -56,7 +56,7 @@ export interface VoteInfo {
   agree: string[];
   dissent: string[];
   missing: string[];
-  /** Hex digest of the winning (inputs, outputs, state) tuple; "" if none. */
+  /** Digest of the winning (inputs, outputs, state) tuple, 16 hex digits (FNV-1a 64); "" if none. */
   digest: string;
 }
 

@@ -23,6 +23,7 @@ import type { HwWatchdog } from '../ports/watchdog.ts';
 import { decodeMsg, encodeMsg, msgTypeOf } from '../voter/codec.ts';
 import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
 import { BoardCore, type Effect, type Inbound, type Role, type VoteRecord } from '../voter/core.ts';
+import { digestHex, sameDigest } from '../voter/hash.ts';
 import { Supervisor as TaskSupervisor } from '../watchdog/core-supervisor.ts';
 import { eventLoopDelayMeasurement, heapSample, heapUsedMeasurement, type EventLoopSample, type HeapSample } from '../watchdog/event-loop-monitor.ts';
 import { NicMonitor, type NicMonitorOptions } from '../watchdog/nic-monitor.ts';
@@ -447,11 +448,11 @@ export class BoardController<S> {
     this.#p.boards.forEach((b, i) => {
       const d = v.digests[i];
       if (d === undefined) missing.push(b);
-      else if (v.majority !== null && d === v.majority) agree.push(b);
+      else if (v.majority !== null && sameDigest(d, v.majority)) agree.push(b);
       else dissent.push(b);
     });
     const outcome = v.majority === null ? 'split' : dissent.length === 0 && missing.length === 0 ? 'unanimous' : 'majority';
-    return { cycle: v.cycle, outcome, agree, dissent, missing, digest: v.majority === null ? '' : (v.majority >>> 0).toString(16).padStart(8, '0') };
+    return { cycle: v.cycle, outcome, agree, dissent, missing, digest: v.majority === null ? '' : digestHex(v.majority) };
   }
 
   linkInfos(): LinkInfo[] {

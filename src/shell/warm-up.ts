@@ -12,6 +12,7 @@ import type { FrameCodec } from '../bus/frame.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import { decodeMsg, encodeMsg, type Msg } from '../voter/codec.ts';
+import { toDigest } from '../voter/hash.ts';
 import type { Workload } from '../workload/types.ts';
 
 export interface WarmUpOptions {
@@ -73,7 +74,7 @@ export function boardExercise<S>(codec: FrameCodec, workload: Workload<S>): () =
   return () => {
     const res = workload.step(state, zeros);
     const msg: Msg = {
-      t: 'vote', from: 0, cycle: seq, digest: workload.digest(res.state), role: 0, heardMask: 7, membersMask: 7, accuseMask: 0, admitMask: 0,
+      t: 'vote', from: 0, cycle: seq, digest: toDigest(workload.digest(res.state)), role: 0, heardMask: 7, membersMask: 7, accuseMask: 0, admitMask: 0,
       propose: 255, failSafe: 0, inputs: zeros, outputs: res.outputs,
     };
     const frame = codec.encode({ type: 3, source: 1, epoch: 1, seq: seq++ }, encodeMsg(msg));

@@ -1,7 +1,7 @@
 import { BoardCore, type Effect, type Inbound } from '../voter/core.ts';
 import { decodeMsg, encodeMsg, type Msg } from '../voter/codec.ts';
 import { makeVoterConfig, type VoterConfig } from '../voter/config.ts';
-import { fnv1a32 } from '../voter/hash.ts';
+import { digestHex, fnv1a64 } from '../voter/hash.ts';
 import type { PlantModel } from '../workload/types.ts';
 import { agreedSample, faultySample, runReference, type ReferenceRun, type SimWorld } from './plant.ts';
 import { Prng } from './prng.ts';
@@ -470,11 +470,12 @@ export class Simulation {
 
   /** The state at least two members hold (after the cycle just closed), or null. */
   #majorityState(): unknown | null {
-    const seen = new Map<number, number>();
+    // Keyed by the 64-bit digest, as the boards' votes are (hex: a Map compares keys by value).
+    const seen = new Map<string, number>();
     for (const b of this.boards) {
       const st = b.core.state;
       if (b.status !== 'up' || b.core.role !== 'member' || !st) continue;
-      const h = fnv1a32(this.o.world.workload.encode(st));
+      const h = digestHex(fnv1a64(this.o.world.workload.encode(st)));
       const n = (seen.get(h) ?? 0) + 1;
       seen.set(h, n);
       if (n >= 2) return this.o.world.workload.decode(this.o.world.workload.encode(st));

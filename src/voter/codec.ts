@@ -1,4 +1,5 @@
 import { MsgType } from '../bus/msgtypes.ts';
+import type { Digest } from './hash.ts';
 
 /**
  * Voter messages and their pure binary codec (payload only: the frame layer adds source, epoch,
@@ -15,7 +16,12 @@ export interface InputMsg {
 export const OFFSET_UNKNOWN = -32768;
 export interface VoteMsg {
   t: 'vote'; from: number; cycle: number;
-  digest: number;
+  /**
+   * FNV-1a 64 of (agreed inputs, outputs, next state); on the wire a little-endian u64 (lo, then
+   * hi). It was a u32 before: an older decoder reads these votes shifted by 4 bytes (the members
+   * mask lands on failSafe, and most are rejected as malformed), so update every board of a rig together.
+   */
+  digest: Digest;
   /** 0 member, 1 observer (a rejoining board proving itself). */
   role: 0 | 1;
   /** Boards whose Input for this cycle the sender received before its input deadline. */
@@ -44,6 +50,11 @@ export interface ProposalMsg {
  */
 export interface JoinMsg {
   t: 'join'; from: number; cycle: number;
+  /**
+   * claimDigest: FNV-1a 32 of the claimed state. 32 bits suffice here, unlike the vote digest: it
+   * is compared only when a rig re-forms, and boards that re-form on a false match hold different
+   * states, so their first votes (64-bit digests) disagree: outvoted, or fail safe in duplex.
+   */
   claimCycle: number; claimDigest: number;
   /**
    * 0: asks for a snapshot. 1: also ready to re-form (has seen no live voting set for
@@ -157,7 +168,7 @@ export function encodeMsg(m: Msg): Uint8Array {
       for (const o of m.offsetsUs) w.u16(Math.max(-32768, Math.min(32767, Math.round(o))) & 0xffff);
       break;
     case 'vote':
-      w.u32(m.cycle); w.u32(m.digest); w.u8(m.role); w.u8(m.heardMask); w.u8(m.membersMask);
+      w.u32(m.cycle); w.u32(m.digest.lo); w.u32(m.digest.hi); w.u8(m.role); w.u8(m.heardMask); w.u8(m.membersMask);
       w.u8(m.accuseMask); w.u8(m.admitMask); w.u8(m.propose); w.u8(m.failSafe);
       w.f64s(m.inputs); w.f64s(m.outputs);
       break;
@@ -191,7 +202,7 @@ export function decodeMsg(bytes: Uint8Array): DecodeResult {
         break;
       }
       case MsgType.OutputVote: {
-        const cycle = r.u32(); const digest = r.u32(); const role = r.u8();
+        const cycle = r.u32(); const lo = r.u32(); const digest: Digest = { hi: r.u32(), lo }; const role = r.u8();
         if (role > 1) return { ok: false, reason: `vote role ${role} not 0|1` };
         const heardMask = r.u8(); const membersMask = r.u8(); const accuseMask = r.u8(); const admitMask = r.u8();
         const propose = r.u8(); const failSafe = r.u8();

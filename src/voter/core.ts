@@ -2,7 +2,7 @@ import { agreeInputs } from './agree.ts';
 import { SkewFilter } from './clock-filter.ts';
 import { JOIN_IN_SERVICE, NO_CLAIM, NONE, OFFSET_UNKNOWN, type ChunkMsg, type JoinMsg, type Msg, type ReformMsg, type VoteMsg } from './codec.ts';
 import type { VoterConfig } from './config.ts';
-import { Fnv32, fnv1a32 } from './hash.ts';
+import { Fnv64, fnv1a32, sameDigest, type Digest } from './hash.ts';
 import type { StepResult, Workload } from '../workload/types.ts';
 
 /**
@@ -66,7 +66,8 @@ export type Effect =
   | { kind: 'alarm'; cycle: number; code: AlarmCode; board?: BoardId; detail?: string }
   | { kind: 'event'; cycle: number; code: EventCode; board?: BoardId; detail?: string };
 
-export interface VoteRecord { cycle: number; digests: Record<number, number>; majority: number | null; selected: number | null }
+/** A cycle's count as the console shows it: each voter's digest and the majority's (Digest objects are never mutated). */
+export interface VoteRecord { cycle: number; digests: Record<number, Digest>; majority: Digest | null; selected: number | null }
 
 export interface CoreSnapshot {
   self: BoardId;
@@ -92,7 +93,7 @@ export interface CoreStats {
 }
 
 /** This board's result for a cycle; `fromState` is the state it stepped (for #adoptMajority). */
-interface Mine<S> { digest: number; outputs: number[]; nextState: S; heardMask: number; fromState: S }
+interface Mine<S> { digest: Digest; outputs: number[]; nextState: S; heardMask: number; fromState: S }
 interface Rec<S> {
   cycle: number;
   inputs: Map<number, readonly number[]>;
@@ -101,7 +102,7 @@ interface Rec<S> {
   mine?: Mine<S>;
   candidates: number[];
   proposal: number;
-  majority: number | null;
+  majority: Digest | null;
 }
 interface Decision { remove: number; add: number; active: number }
 interface JoinState<S> { state: S; cycle: number; members: number; rank: number[]; failSafe: boolean }
@@ -111,6 +112,8 @@ interface Confirmed<S> { cycle: number; state: S }
 interface PeerJoin { at: number; claimCycle: number; claimDigest: number; ready: boolean }
 
 const bit = (b: number): number => 1 << b;
+/** Is d the majority digest? (false when there is none). Digests are objects: never compare them with ===. */
+const isMaj = (d: Digest, maj: Digest | null): boolean => maj !== null && sameDigest(d, maj);
 function popcount(m: number): number {
   let n = 0;
   for (; m; m &= m - 1) n++;
@@ -588,6 +591,7 @@ export class BoardCore<S> {
     this.#event(this.#nextCycle, 'aligned', this.self, 'own grid: nobody heard');
   }
 
+  /** 32 bits, unlike the vote digest: a false match is caught by the first votes (see JoinMsg). */
   #claimDigest(c: Confirmed<S>): number {
     return fnv1a32(this.wl.encode(c.state));
   }
@@ -704,16 +708,16 @@ export class BoardCore<S> {
     if (this.#failSafe) return;
     const mine = r.mine;
     if (mine) {
-      if (maj !== null && r.mine!.digest !== maj) { this.#demote('outvoted', c); return; }
+      if (maj !== null && !sameDigest(r.mine!.digest, maj)) { this.#demote('outvoted', c); return; }
       this.#state = r.mine!.nextState;
       if (maj !== null) this.#confirm(c, r.mine!.nextState);
       return;
     }
-    let v = maj === null ? undefined : votes.find((u) => u.digest === maj);
+    let v = maj === null ? undefined : votes.find((u) => sameDigest(u.digest, maj));
     if (!v) for (const b of this.#rank) if (!v && b !== this.self && members & bit(b)) v = r.votes.get(b);
     if (!v) return;
     const res = this.wl.step(this.#state!, v.inputs);
-    if (this.#digest(v.inputs, res.outputs, res.state) !== v.digest) {
+    if (!sameDigest(this.#digest(v.inputs, res.outputs, res.state), v.digest)) {
       // My state differs from the majority's: step down. From a lone vote: keep mine, the
       // next cycle's vote shows which of us diverged.
       if (maj !== null) this.#demote('catchUpMismatch', c);
@@ -821,8 +825,9 @@ export class BoardCore<S> {
     this.#skew.shift(deltaMs);
   }
 
-  #digest(agreed: readonly number[], outputs: readonly number[], next: S): number {
-    return new Fnv32().addF64s(agreed).addF64s(outputs).addBytes(this.wl.encode(next)).value();
+  /** The vote digest: FNV-1a 64 of (agreed inputs, outputs, next state), each vector with its length. */
+  #digest(agreed: readonly number[], outputs: readonly number[], next: S): Digest {
+    return new Fnv64().addF64s(agreed).addF64s(outputs).addBytes(this.wl.encode(next)).value();
   }
 
   /**
@@ -840,7 +845,7 @@ export class BoardCore<S> {
     if (!r.inputs.has(this.self)) { this.#lateComputeWhyNot = 'its own input did not go out'; return false; }
     const votes = this.#memberVotes(r, this.#members).filter((v) => v.from !== this.self);
     const maj = this.#majority(votes);
-    let v = maj === null ? undefined : votes.find((u) => u.digest === maj);
+    let v = maj === null ? undefined : votes.find((u) => sameDigest(u.digest, maj));
     if (!v) for (const b of this.#rank) if (!v && b !== this.self && this.#members & bit(b)) v = r.votes.get(b);
     if (!v) { this.#lateComputeWhyNot = `no member's vote in hand (${r.votes.size} votes, ${r.inputs.size} inputs)`; return false; }
     this.#onCompute(c, v.inputs);
@@ -909,25 +914,25 @@ export class BoardCore<S> {
    * vote stays as cast, so it is no candidate to drive the cycle. Returns `maj` unchanged when
    * nothing resolves (then: outvoted, or no majority, as before).
    */
-  #settle(r: Rec<S>, votes: readonly VoteMsg[], maj: number | null): number | null {
+  #settle(r: Rec<S>, votes: readonly VoteMsg[], maj: Digest | null): Digest | null {
     const mine = r.mine;
     const myVote = r.votes.get(this.self);
-    if (!mine || !myVote || this.#failSafe || (maj !== null && mine.digest === maj)) return maj;
+    if (!mine || !myVote || this.#failSafe || isMaj(mine.digest, maj)) return maj;
     const replays = new Map<number, StepResult<S>>();
     const consistent = (u: VoteMsg): boolean => {
       if (u.from === this.self) return true;
-      if (sameValues(u.inputs, myVote.inputs)) return u.digest === mine.digest;
+      if (sameValues(u.inputs, myVote.inputs)) return sameDigest(u.digest, mine.digest);
       // Another view of the same sensors agrees within their tolerance: anything further off is
       // not a view but a board making its inputs up, and it is not followed.
       if (!this.#plausibleView(u.inputs, myVote.inputs)) return false;
       const res = this.wl.step(mine.fromState, u.inputs);
-      const ok = this.#digest(u.inputs, res.outputs, res.state) === u.digest;
+      const ok = sameDigest(this.#digest(u.inputs, res.outputs, res.state), u.digest);
       if (ok) replays.set(u.from, res);
       return ok;
     };
     let winner: VoteMsg | undefined;
     if (maj !== null) {
-      winner = votes.find((u) => u.digest === maj);
+      winner = votes.find((u) => sameDigest(u.digest, maj));
       if (!winner || !consistent(winner)) return maj;
     } else {
       const ok = votes.filter(consistent);
@@ -941,7 +946,7 @@ export class BoardCore<S> {
       }
       if (!winner) return maj;
     }
-    if (winner.digest !== mine.digest) {
+    if (!sameDigest(winner.digest, mine.digest)) {
       const res = replays.get(winner.from)!;
       r.mine = { digest: winner.digest, outputs: res.outputs, nextState: res.state, heardMask: mine.heardMask, fromState: mine.fromState };
       this.stats.inputViewAdopted++;
@@ -963,8 +968,8 @@ export class BoardCore<S> {
   }
 
   /** Did vote `v` differ from the followed result only by its agreed inputs (and the set of samples it heard)? */
-  #differsByView(v: VoteMsg, votes: readonly VoteMsg[], maj: number): boolean {
-    const m = votes.find((u) => u.digest === maj);
+  #differsByView(v: VoteMsg, votes: readonly VoteMsg[], maj: Digest): boolean {
+    const m = votes.find((u) => sameDigest(u.digest, maj));
     return m !== undefined && m.heardMask !== v.heardMask && !sameValues(m.inputs, v.inputs);
   }
 
@@ -974,11 +979,12 @@ export class BoardCore<S> {
     return out;
   }
 
-  #majority(votes: readonly VoteMsg[]): number | null {
+  /** The digest at least two votes carry (one of the votes' own objects), or null. */
+  #majority(votes: readonly VoteMsg[]): Digest | null {
     const q = 2;
     for (const v of votes) {
       let n = 0;
-      for (const u of votes) if (u.digest === v.digest) n++;
+      for (const u of votes) if (sameDigest(u.digest, v.digest)) n++;
       if (n >= q) return v.digest;
     }
     return null;
@@ -994,7 +1000,7 @@ export class BoardCore<S> {
     r.majority = maj;
     const q = 2;
     if (this.#role === 'observer') {
-      if (maj !== null && r.mine!.digest !== maj) { this.#demote('observerMismatch', c); return; }
+      if (maj !== null && !sameDigest(r.mine!.digest, maj)) { this.#demote('observerMismatch', c); return; }
       // The members it was proving itself to are gone: back to joining (total-loss recovery can run).
       this.#noMajStreak = maj === null ? this.#noMajStreak + 1 : 0;
       if (this.#noMajStreak > this.cfg.lonelyCyclesMax) { this.#demote('lonely', c); return; }
@@ -1008,7 +1014,7 @@ export class BoardCore<S> {
       }
       return;
     }
-    if (maj !== null && r.mine!.digest !== maj && !this.#failSafe) { this.#demote('outvoted', c); return; }
+    if (maj !== null && !sameDigest(r.mine!.digest, maj) && !this.#failSafe) { this.#demote('outvoted', c); return; }
     let lacking = 0;
     for (const v of votes) if (v.from !== this.self && !(v.membersMask & bit(this.self))) lacking++;
     // Two peers (or, in duplex, the only peer) no longer count me as a member: I was voted out.
@@ -1033,19 +1039,19 @@ export class BoardCore<S> {
       }
     } else this.#noMajStreak = 0;
     this.#state = r.mine!.nextState;
-    if (maj !== null && r.mine!.digest === maj) this.#confirm(c, r.mine!.nextState);
+    if (isMaj(r.mine!.digest, maj)) this.#confirm(c, r.mine!.nextState);
 
     if (maj !== null && !this.#failSafe) {
       for (let x = 0; x < this.cfg.boards; x++) {
         if (x === this.self) continue;
         const v = r.votes.get(x);
         if (members & bit(x)) {
-          const ok = v !== undefined && v.digest === maj && popcount(v.heardMask & members) >= q && (mine.heardMask & bit(x)) !== 0;
+          const ok = v !== undefined && sameDigest(v.digest, maj) && popcount(v.heardMask & members) >= q && (mine.heardMask & bit(x)) !== 0;
           // A vote that differs only because its board heard another set of samples (one lost or
           // late on the way to it, not to us) is no fault of that board: it adopts the majority's
           // result (#adoptMajority). Neutral for at most faultThreshold cycles in a row, so a board
           // that only ever claims another view is still voted out.
-          const viewOnly = !ok && v !== undefined && v.digest !== maj && (mine.heardMask & bit(x)) !== 0 && this.#differsByView(v, votes, maj);
+          const viewOnly = !ok && v !== undefined && !sameDigest(v.digest, maj) && (mine.heardMask & bit(x)) !== 0 && this.#differsByView(v, votes, maj);
           this.#viewDiff[x] = viewOnly ? this.#viewDiff[x]! + 1 : 0;
           if (viewOnly && this.#viewDiff[x]! <= this.cfg.faultThreshold) continue;
           // Capped at threshold + 1 so an accusation lapses within (threshold + 1) / decay clean
@@ -1059,7 +1065,7 @@ export class BoardCore<S> {
             this.#event(c, 'accuse', x);
           }
         } else if (v !== undefined && v.role === 1) {
-          this.#clean[x] = v.digest === maj ? this.#clean[x]! + 1 : 0;
+          this.#clean[x] = sameDigest(v.digest, maj) ? this.#clean[x]! + 1 : 0;
           if (this.#clean[x]! >= this.cfg.cleanCyclesToRejoin) this.#admit |= bit(x);
         } else this.#clean[x] = 0;
       }
@@ -1075,13 +1081,13 @@ export class BoardCore<S> {
   }
 
   /** Members that may drive cycle c, best-ranked first (see the class comment). */
-  #candidates(r: Rec<S>, votes: readonly VoteMsg[], maj: number | null, members: number): number[] {
+  #candidates(r: Rec<S>, votes: readonly VoteMsg[], maj: Digest | null, members: number): number[] {
     const q = 2;
     const cands: number[] = [];
     for (const b of this.#rank) {
       if (!(members & bit(b))) continue;
       const v = r.votes.get(b);
-      if (!v || (!this.#failSafe && v.digest !== maj) || popcount(v.heardMask & members) < q) continue;
+      if (!v || (!this.#failSafe && !isMaj(v.digest, maj)) || popcount(v.heardMask & members) < q) continue;
       // b's input must have reached a majority (counting votes of boards that themselves heard
       // a majority): a board nobody hears cannot drive. A single board's vote can neither veto
       // nor admit b on its own, so two healthy boards see the same candidates apart from the
@@ -1109,7 +1115,7 @@ export class BoardCore<S> {
     if (maj === null) return;
     r.majority = maj;
     if (r.mine !== mine) this.#state = r.mine!.nextState; // the count carried my own result on: the followed one replaces it
-    if (r.mine!.digest !== maj) { this.#demote('outvoted', c); return; }
+    if (!sameDigest(r.mine!.digest, maj)) { this.#demote('outvoted', c); return; }
     this.#noMajStreak = 0;
     this.#confirm(c, r.mine!.nextState);
     r.candidates = this.#candidates(r, votes, maj, members);
@@ -1194,7 +1200,7 @@ export class BoardCore<S> {
       const fin = this.#finalSelect(r);
       this.#fx.push({ kind: 'select', cycle: c, board: fin === NONE ? null : fin });
       if (fin === this.self) this.stats.cyclesDriven++;
-      const digests: Record<number, number> = {};
+      const digests: Record<number, Digest> = {};
       for (const [b, v] of r.votes) digests[b] = v.digest;
       this.#recent.push({ cycle: c, digests, majority: r.majority, selected: fin === NONE ? null : fin });
       if (this.#recent.length > this.cfg.recentVotesMax) this.#recent.shift();
@@ -1286,14 +1292,14 @@ export class BoardCore<S> {
       const r = this.#recs.get(k);
       const votes = r ? this.#memberVotes(r, js.members) : [];
       const maj = this.#majority(votes);
-      const v = votes.find((u) => u.digest === maj);
+      const v = maj === null ? undefined : votes.find((u) => sameDigest(u.digest, maj));
       if (!v || maj === null) {
         if (c - k > this.cfg.catchupCyclesMax / 2) { this.#join = null; this.#joinSentCycle = -Infinity; }
         return;
       }
       if (!js.failSafe) {
         const res = this.wl.step(js.state, v.inputs);
-        if (this.#digest(v.inputs, res.outputs, res.state) !== maj) {
+        if (!sameDigest(this.#digest(v.inputs, res.outputs, res.state), maj)) {
           this.#event(k, 'snapshotBad', v.from, 'replay digest mismatch');
           this.#join = null;
           this.#joinSentCycle = -Infinity;

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { fnv1a32 } from '../voter/hash.ts';
+import { fnv1a32, fnv1a64 } from '../voter/hash.ts';
 import { checkWorkloadShape, WorkloadShapeError, type WorkloadDefinition } from './define.ts';
 import { checkStateValue, decodeState, encodeState, StateShapeError } from './state-codec.ts';
 import type { PlantFactory, Workload } from './types.ts';
@@ -70,7 +70,7 @@ export function completeWorkload<S>(d: WorkloadDefinition<S>, id?: number): Work
     step: (s, inputs) => d.step(s, inputs),
     encode,
     decode,
-    digest: (s) => fnv1a32(encode(s)),
+    digest: (s) => fnv1a64(encode(s)),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { Digest } from '../voter/hash.ts';
+
 /**
  * The workload contract: a deterministic state machine replicated on every board.
  * `step` must be a pure function of (state, agreedInputs): same bytes in, same bytes out, on every
@@ -39,7 +41,14 @@ export interface Workload<S> {
   encode(state: S): Uint8Array;
   /** Throws on bytes that are not a valid encoding (a snapshot is CRC-checked before this). */
   decode(bytes: Uint8Array): S;
-  digest(state: S): number;
+  /**
+   * A digest of the state. The loader gives FNV-1a 64 of encode(state) (a module's definition
+   * has no digest of its own). A Workload built by hand may return a Digest, or a number: an
+   * integer holding at least 32 bits of its own hash, used as is (src/voter/hash.ts
+   * digestOfNumber); read it through toDigest. The vote digest is not this one: the voter hashes
+   * the agreed inputs, the outputs and encode(next state) itself, always with FNV-1a 64.
+   */
+  digest(state: S): Digest | number;
 }
 
 /**

@@ -1,12 +1,13 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { decodeMsg, encodeMsg, JOIN_IN_SERVICE, msgTypeOf, NO_CLAIM, type Msg } from '../../src/voter/codec.ts';
+import { decodeMsg, encodeMsg, JOIN_IN_SERVICE, msgTypeOf, NO_CLAIM, valuesMax, type Msg, type VoteMsg } from '../../src/voter/codec.ts';
 import { MsgType } from '../../src/bus/msgtypes.ts';
+import { framePayloadBytesMax } from '../../src/bus/frame.ts';
 
 const samples: Msg[] = [
   { t: 'input', from: 1, cycle: 4711, values: [0.5, 1, -0, Number.NaN], offsetsUs: [0, -120, -32768] },
   {
-    t: 'vote', from: 2, cycle: 99, digest: 0xdeadbeef, role: 1, heardMask: 7, membersMask: 3, accuseMask: 4, admitMask: 0,
+    t: 'vote', from: 2, cycle: 99, digest: { hi: 0xdeadbeef, lo: 0x80000001 }, role: 1, heardMask: 7, membersMask: 3, accuseMask: 4, admitMask: 0,
     propose: 255, failSafe: 0, inputs: [0.51, 0], outputs: [0.7001, 1],
   },
   { t: 'proposal', from: 0, cycle: 5, select: 1, candMask: 6 },
@@ -61,6 +62,22 @@ test('a Join is ready 0, 1 or 2 (in service); any other value is a malformed fra
   }
 });
 
+test('a vote carries its 64-bit digest as a little-endian u64 after the cycle; the largest vote fits a frame', (t) => {
+  const vote: VoteMsg = {
+    t: 'vote', from: 1, cycle: 7, digest: { hi: 0x01234567, lo: 0x89abcdef }, role: 0, heardMask: 7, membersMask: 7, accuseMask: 0,
+    admitMask: 0, propose: 255, failSafe: 0, inputs: [], outputs: [],
+  };
+  const b = encodeMsg(vote);
+  // [type u8][from u8][cycle u32][digest u64]...
+  t.deepEqual([...b.subarray(6, 14)], [0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]);
+  t.is(new DataView(b.buffer, b.byteOffset).getBigUint64(6, true), 0x0123456789abcdefn);
+  // type, from, cycle, digest, 7 one-byte fields, then two vectors (count u8 + f64 each).
+  const values = new Array<number>(valuesMax).fill(1.5);
+  const largest = encodeMsg({ ...vote, inputs: values, outputs: values });
+  t.is(largest.length, 1 + 1 + 4 + 8 + 7 + 2 * (1 + 8 * valuesMax));
+  t.true(largest.length <= framePayloadBytesMax);
+});
+
 test('random bytes never make the decoder throw (fast-check, fixed seed)', (t) => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
@@ -75,7 +92,8 @@ test('random bytes never make the decoder throw (fast-check, fixed seed)', (t) =
 test('any vote round-trips (fast-check, fixed seed)', (t) => {
   const u8 = fc.integer({ min: 0, max: 255 });
   const vote = fc.record({
-    t: fc.constant('vote' as const), from: fc.integer({ min: 0, max: 7 }), cycle: fc.nat(), digest: fc.nat({ max: 0xffffffff }),
+    t: fc.constant('vote' as const), from: fc.integer({ min: 0, max: 7 }), cycle: fc.nat(),
+    digest: fc.record({ hi: fc.nat({ max: 0xffffffff }), lo: fc.nat({ max: 0xffffffff }) }),
     role: fc.constantFrom(0 as const, 1 as const), heardMask: u8, membersMask: u8, accuseMask: u8, admitMask: u8, propose: u8,
     failSafe: fc.constantFrom(0 as const, 1 as const), inputs: fc.array(fc.double(), { maxLength: 8 }), outputs: fc.array(fc.double(), { maxLength: 8 }),
   });
