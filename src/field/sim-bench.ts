@@ -137,7 +137,7 @@ export class SimFieldBench {
     else if (mode === 'nack') this.bus.injectNack(c.address);
     else this.bus.clearFaults(c.address);
     const where = c.kind === 'gpio' ? `gpio ${c.pin}` : `${c.kind}@0x${c.address.toString(16)}`;
-    return mode === 'ok' ? `${signal} (${where}) repaired` : mode === 'nack' ? `${signal} (${where}) stops answering` : `${signal} (${where}) stuck at its last reading`;
+    return mode === 'ok' ? `${signal} (${where}) repaired` : mode === 'nack' ? `${signal} (${where}) ${c.kind === 'gpio' ? 'line broken: stuck low' : 'stops answering'}` : `${signal} (${where}) stuck at its last reading`;
   }
 
   /**
