@@ -1,8 +1,11 @@
 /**
- * npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--workload-options JSON] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]
+ * npm run sim:swarm -- [--stack core|board|checkpoint] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--workload-options JSON] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]
  *
  * --stack core (default): the voter cores alone over the simulator's own network model
  *   (src/sim/sim.ts), 1,000 cycles a seed.
+ * --stack checkpoint: the checkpoint class (src/checkpoint/core.ts) over a lossy, reordering
+ *   network with lagging membership views: crashes, hangs and partitions of the primary at every
+ *   point of the protocol (src/sim/checkpoint-sim.ts).
  * --stack board: whole boards — the board shell, links, frame codec, watchdog gate, monitors,
  *   peripherals — on simulated processes, cables and UDP (src/sim/board-sim.ts), at the rate of
  *   `ftc sim` unless --rate-hz says otherwise.
@@ -28,13 +31,14 @@ import { loadWorkload, WorkloadLoadError, type LoadedWorkload } from '../workloa
 import { simWorld } from './plant.ts';
 import { mergeBoardSwarm, runBoardSeed, runBoardSwarm, type BoardSwarmSummary } from './board-swarm.ts';
 import { runSeed, runSwarm } from './swarm.ts';
+import { failoverCyclesMax, runCheckpointSwarm } from './checkpoint-sim.ts';
 import { defaultVoterConfig } from '../voter/config.ts';
 import { jsonObjectOption } from '../cli/option-parsers.ts';
 
 const defaultCycles = 1000;
 
 function usage(message: string): never {
-  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--workload-options JSON] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]`);
+  console.error(`sim:swarm: ${message}\nusage: npm run sim:swarm -- [--stack core|board|checkpoint] --seeds N [--from S] [--cycles C] [--rate-hz R] [--workload PATH] [--workload-options JSON] [--fault SPEC]... [--events FILE] [--jobs J] [--verbose]`);
   process.exit(2);
 }
 
@@ -70,7 +74,7 @@ function int(name: string, min: number): number {
 }
 
 const stack = values.stack as string;
-if (stack !== 'core' && stack !== 'board') usage(`--stack: use core or board, got ${JSON.stringify(stack)}`);
+if (stack !== 'core' && stack !== 'board' && stack !== 'checkpoint') usage(`--stack: use core, board or checkpoint, got ${JSON.stringify(stack)}`);
 const seeds = int('seeds', 0);
 const from = int('from', 0);
 const verbose = values.verbose === true;
@@ -90,6 +94,15 @@ try {
   if (!(e instanceof WorkloadLoadError)) throw e;
   console.error(`sim:swarm: --workload: ${e.message}`);
   process.exit(2);
+}
+
+if (stack === 'checkpoint') {
+  const t0 = performance.now();
+  const s = runCheckpointSwarm(from, seeds);
+  for (const f of s.failed) console.log(`FAIL seed ${f.seed}: ${f.first}\n  reproduce: npm run sim:swarm -- --stack checkpoint --seeds 1 --from ${f.seed}`);
+  console.log(`${(s.seeds / ((performance.now() - t0) / 1000)).toFixed(0)} seeds/s; ${s.applied} epochs applied; worst failover ${s.worstFailoverCycles} cycles (bound ${failoverCyclesMax})`);
+  console.log(`stack: checkpoint, seeds: ${s.seeds}, violations: ${s.violations}`);
+  process.exit(s.violations ? 1 : 0);
 }
 
 if (stack === 'core') {

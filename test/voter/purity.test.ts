@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * I/O, so a run is a function of its seed and can be replayed exactly. (swarm-cli.ts is the shell.)
  */
 const root = join(import.meta.dirname, '../..');
-const dirs = ['src/voter', 'src/workload', 'src/sim'];
+const dirs = ['src/voter', 'src/workload', 'src/sim', 'src/checkpoint'];
 // The shells and adapters that live beside the pure code: the swarm's command line, and the
 // workload's loader (it imports a file and hashes it) and checker (it runs processes and clocks).
 const shells = new Set(['src/sim/swarm-cli.ts', 'src/workload/loader.ts', 'src/workload/default.ts', 'src/workload/check.ts', 'src/workload/check-runner.ts']);
