@@ -25,6 +25,8 @@ export const MsgType = {
   Pong: 10,
   /** Membership / configuration change agreed by the majority. */
   Membership: 11,
+  /** The checkpoint class: checkpoint chunks, acknowledgements, a new primary's query and pull (src/checkpoint/codec.ts). */
+  Checkpoint: 12,
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 export const msgTypeNames: Record<number, string> = Object.fromEntries(

@@ -186,7 +186,8 @@ export class CheckpointCore {
    */
   complete(epoch: number, state: Uint8Array, outputs: readonly number[], view: MembershipView): CkptEffect[] {
     if (this.#role !== 'primary') return this.#take(); // demoted while the step ran: its result is dropped
-    if (epoch !== this.#nextEpoch) throw new RangeError(`checkpoint: completed epoch ${epoch}, expected ${this.#nextEpoch}`);
+    // Epochs may skip numbers (the rig numbers them by cycle, and a slow step skips cycles), never go back.
+    if (!(Number.isInteger(epoch) && epoch >= this.#nextEpoch)) throw new RangeError(`checkpoint: completed epoch ${epoch}, expected ${this.#nextEpoch} or later`);
     if (state.length > this.cfg.stateBytesMax) throw new RangeError(`checkpoint: state of ${state.length} bytes is over stateBytesMax ${this.cfg.stateBytesMax}`);
     if (outputs.length > this.cfg.outputsMax) throw new RangeError(`checkpoint: ${outputs.length} outputs, over outputsMax ${this.cfg.outputsMax}`);
     const held: Held = { term: this.#term, epoch, bytes: state, outputs: [...outputs] };

@@ -27,7 +27,7 @@ The inputs are the simulator's seeded signals (each inside its declared range), 
 Each of the two processes is killed if it runs the cycles for more than ${CHECK_TIMEOUT_MS_DEFAULT / 1000} s.
 Exit 0: every check passed; 1: a check failed; 2: a bad option, or a module that does not load.
 Example:
-  ftc workload check examples/tank/workload.ts --rate-hz 50 --json`;
+  ftc workload check examples/thermostat/workload.ts --rate-hz 50 --json`;
 
 /**
  * Adds `ftc workload check` to the program. `done` receives the exit code (commander drops what
@@ -45,12 +45,13 @@ export function addWorkloadCommand(program: Command, done: (code: number) => voi
     .option('--cycles <n>', 'how many cycles to run', intOption('--cycles', 1, CHECK_CYCLES_MAX), CHECK_CYCLES_DEFAULT)
     .option('--seed <n>', 'seed of the inputs', intOption('--seed', 0, 2 ** 32 - 1), 1)
     .addOption(new Option('--options <json>', "the workload's options, a JSON object (as workload.options in a board config)").argParser(jsonObjectOption))
+    .addOption(new Option('--class <class>', "check it as this class instead of the one it declares: lockstep (deterministic, on every board) or checkpoint (one board, state checkpointed)").choices(['lockstep', 'checkpoint']))
     .option('--json', 'print the report as one JSON object: { path, identity, checks: [{ name, ok, detail, fix? }], ok }')
     .addHelpText('after', CHECKS_HELP)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .action(async (path: string, o: { rateHz: number; cycles: number; seed: number; options?: Record<string, unknown>; json?: boolean }) => {
-      const report = await checkWorkload(path, { rateHz: o.rateHz, cycles: o.cycles, seed: o.seed, options: o.options ?? {} });
+    .action(async (path: string, o: { rateHz: number; cycles: number; seed: number; options?: Record<string, unknown>; json?: boolean; class?: 'lockstep' | 'checkpoint' }) => {
+      const report = await checkWorkload(path, { rateHz: o.rateHz, cycles: o.cycles, seed: o.seed, options: o.options ?? {}, ...(o.class ? { asClass: o.class } : {}) });
       const out = program.configureOutput().writeOut ?? ((s: string) => void process.stdout.write(s));
       out(o.json ? `${JSON.stringify(report)}\n` : formatCheckReport(report));
       done(checkExitCode(report));

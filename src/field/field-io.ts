@@ -119,10 +119,10 @@ export class FieldIo implements ProcessIo {
     return this.#values;
   }
 
-  present(cycle: number, outputs: readonly number[], safe: boolean): void {
+  present(cycle: number, outputs: readonly number[], safe: boolean, epoch?: number): void {
     const { sinks, plant } = this.#o;
     for (let i = 0; i < sinks.length; i++) sinks[i]?.write(outputs[i]!);
-    plant?.present(cycle, outputs, safe);
+    plant?.present(cycle, outputs, safe, epoch);
   }
 
   select(cycle: number, board: string | null): void {

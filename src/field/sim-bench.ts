@@ -155,7 +155,7 @@ export class SimFieldBench {
     return {
       sensors: (cycle) => plant.sensors(cycle),
       select: (cycle, board) => plant.select(cycle, board),
-      present: (cycle, outputs, safe) => {
+      present: (cycle, outputs, safe, epoch) => {
         for (let i = 0; i < outputs.length; i++) {
           const l = lines[i];
           const v = outputs[i]!;
@@ -166,7 +166,7 @@ export class SimFieldBench {
             seen[i] = logical === sinkLevel(l.spec, l.c, v) ? v : logical;
           }
         }
-        plant.present(cycle, seen, safe);
+        plant.present(cycle, seen, safe, epoch);
       },
     };
   }

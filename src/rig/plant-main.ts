@@ -32,6 +32,8 @@ const pendingCyclesMax = 64;
 interface Pending {
   sel: Map<string, string | null>;
   out: Map<string, number[]>;
+  /** A checkpoint workload's epoch, where a board presents an earlier epoch's committed outputs. */
+  epoch: Map<string, number>;
 }
 
 export async function plantMain(cfg: SimChildConfig): Promise<void> {
@@ -70,7 +72,7 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
   };
   const rec = (cycle: number): Pending => {
     let p = pending.get(cycle);
-    if (!p) pending.set(cycle, (p = { sel: new Map(), out: new Map() }));
+    if (!p) pending.set(cycle, (p = { sel: new Map(), out: new Map(), epoch: new Map() }));
     return p;
   };
 
@@ -92,7 +94,10 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
     // Safe outputs replace what the board presented before: a board that fails safe after its
     // count (no two digests agree) withdraws the outputs it latched at compute time, so a select
     // of it drives the safe outputs, never the disputed ones.
-    else if (m.t === 'out') p.out.set(m.b, m.outputs);
+    else if (m.t === 'out') {
+      p.out.set(m.b, m.outputs);
+      if (m.epoch !== undefined) p.epoch.set(m.b, m.epoch);
+    }
     closeDecided();
   });
 
@@ -117,7 +122,8 @@ export async function plantMain(cfg: SimChildConfig): Promise<void> {
       // closed): the run summary judges the accepted outputs against their majority.
       const presented = Object.fromEntries([...p!.out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([b, o]) => [b, named(o)]));
       for (const d of drivers) {
-        traceBuf += JSON.stringify({ cycle, board: d, outputs: named(p!.out.get(d)!), presented, tMs: Math.round(tMs * 1000) / 1000 }) + '\n';
+        const epoch = p!.epoch.get(d);
+        traceBuf += JSON.stringify({ cycle, board: d, outputs: named(p!.out.get(d)!), presented, tMs: Math.round(tMs * 1000) / 1000, ...(epoch !== undefined ? { epoch } : {}) }) + '\n';
       }
     }
     plant.step(outputs);

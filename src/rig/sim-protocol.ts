@@ -60,7 +60,8 @@ export interface SimChildConfig {
 
 // ---- plant datagrams (JSON; the plant is simulated wiring, not a board-to-board link)
 export type PlantMsg =
-  | { t: 'out'; b: string; cycle: number; outputs: number[]; safe: boolean }
+  /** `epoch`: a checkpoint workload's committed epoch, re-released at a later cycle after a failover. */
+  | { t: 'out'; b: string; cycle: number; outputs: number[]; safe: boolean; epoch?: number }
   | { t: 'sel'; b: string; cycle: number; sel: string | null }
   | { t: 'sens'; cycle: number; values: number[] };
 

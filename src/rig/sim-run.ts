@@ -399,16 +399,18 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   // ---- the summary, from the plant's own trace against the fault-free reference
   const trace = existsSync(traceFile) ? parseTrace(readFileSync(traceFile, 'utf8')).records : [];
   const world = simWorld(loaded, periodMs / 1000);
-  const ref = runReference(io ? fieldWorld(world, io, loaded.workload.inputs) : world, o.seed, cycles);
+  // A checkpoint workload is not reproducible: no reference outputs, the presented ones judge a cycle.
+  const checkpoint = loaded.workload.class === 'checkpoint';
+  const ref = checkpoint ? { outputs: Array.from({ length: cycles }, () => null) } : runReference(io ? fieldWorld(world, io, loaded.workload.inputs) : world, o.seed, cycles);
   const names = loaded.workload.outputs.map((x) => x.name);
-  const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
-  const summary = summarize({ trace, reference, events, periodMs });
+  const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: outputs === null ? null : Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
+  const summary = summarize({ trace, reference, events, periodMs, checkpoint });
   if (o.json) out.write(JSON.stringify(summary) + '\n');
   else {
     out.write(`\n${JSON.stringify(summary)}\n`);
     out.write(`trace: ${traceFile}\nevent logs: ${resolve(o.logDir)}/ (one JSON Lines file per board)\n`);
   }
-  return { code: summary.dualDriven > 0 || summary.wrongOutputs > 0 ? 1 : 0, summary };
+  return { code: summary.dualDriven > 0 || summary.wrongOutputs > 0 || (summary.lostCommitted ?? 0) > 0 || (summary.duplicatedOutputs ?? 0) > 0 ? 1 : 0, summary };
 }
 
 /** Notable events as one line of text (plain `ftc sim --no-dashboard`); null for the rest. */

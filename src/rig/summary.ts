@@ -34,6 +34,15 @@
  *   has the plant's receive time (`tMs`), measured; otherwise (cycle distance) x periodMs. Both
  *   count the edges of the run: outputs stopping before the end (or starting late) are a gap.
  *   Cycles outside the reference (the run's ragged edges) are ignored throughout.
+ * For a checkpoint workload (`checkpoint: true`; its outputs are not reproducible, so the
+ * reference has none and only the presented outputs judge a cycle), two more:
+ * - lostCommitted: epochs a new primary resumed from (`resumed` events: a backup held that
+ *   checkpoint, so it was committed) whose outputs never reached the plant, neither at their own
+ *   cycle from the primary that made it nor at a later one, re-released (`epoch` in the trace
+ *   record) by the primary that resumed from it.
+ * - duplicatedOutputs: cycles for which two boards presented different outputs (two primaries
+ *   computed one epoch). The output stage applies a cycle once whatever comes, so this is what
+ *   "an output applied twice" would be.
  */
 
 export interface TraceRecord {
@@ -47,6 +56,8 @@ export interface TraceRecord {
   presented?: Record<string, unknown>;
   /** The plant's monotonic receive time, ms (optional). */
   tMs?: number;
+  /** A checkpoint workload's committed epoch re-released at this later cycle (after a failover). */
+  epoch?: number;
 }
 
 export interface ReferenceCycle {
@@ -69,6 +80,8 @@ export interface Summary {
   dualDriven: number;
   failovers: number;
   maxGapMs: number;
+  lostCommitted?: number;
+  duplicatedOutputs?: number;
 }
 
 export interface SummaryInput {
@@ -77,6 +90,8 @@ export interface SummaryInput {
   events: Iterable<SummaryEvent>;
   /** Cycle period (1000 / rate in Hz). */
   periodMs: number;
+  /** A checkpoint workload: count lostCommitted and duplicatedOutputs too. */
+  checkpoint?: boolean;
 }
 
 export function summarize(input: SummaryInput): Summary {
@@ -109,7 +124,7 @@ export function summarize(input: SummaryInput): Summary {
     if (s.boards.size > 1) dualDriven++;
   }
 
-  return {
+  const summary: Summary = {
     event: 'summary',
     cycles,
     lostCycles: cycles - seen.size,
@@ -118,6 +133,21 @@ export function summarize(input: SummaryInput): Summary {
     failovers: countFailovers(input.events),
     maxGapMs: round3(maxGap(expected, seen, allTimed && seen.size > 0, input.periodMs)),
   };
+  if (input.checkpoint) {
+    const resumed = new Set<number>();
+    for (const e of input.events) if ((e.kind ?? e.event) === 'resumed' && typeof e.epoch === 'number' && e.epoch >= 0 && expected.has(e.epoch)) resumed.add(e.epoch);
+    const reReleased = new Set<number>();
+    for (const rec of input.trace) if (typeof rec.epoch === 'number') reReleased.add(rec.epoch);
+    summary.lostCommitted = [...resumed].filter((c) => !seen.has(c) && !reReleased.has(c)).length;
+    let duplicated = 0;
+    for (const rec of input.trace) {
+      const p = rec.presented;
+      if (!expected.has(rec.cycle) || !p || typeof p !== 'object' || Array.isArray(p)) continue;
+      if (new Set(Object.values(p).map((v) => canonicalJson(v))).size > 1) duplicated++;
+    }
+    summary.duplicatedOutputs = duplicated;
+  }
+  return summary;
 }
 
 /** Whether a record's accepted outputs are wrong (see wrongOutputs above); `want`: the reference's, canonical. */

@@ -9,6 +9,9 @@
  * sleeps until the core's next phase deadline (at most `tickMaxMs`), so a stalled event loop
  * shows up exactly as on a board: missed deadlines, then a starved watchdog.
  */
+import { MsgType } from '../bus/msgtypes.ts';
+import { membershipWorkload } from '../checkpoint/membership-workload.ts';
+import { CheckpointRunner } from './checkpoint-runner.ts';
 import type { LinkSet } from '../bus/linkset.ts';
 import type { ActionResult, BoardRole, ConsoleBackend, FaultInfo, FaultSpec, LinkInfo, MemberInfo, VoteInfo } from '../console/backend.ts';
 import { verifyPassword } from '../console/password.ts';
@@ -58,7 +61,8 @@ const shutdownDrainCycles = 3;
 export interface ProcessIo {
   sensors(cycle: number): readonly number[];
   /** This board's outputs for a cycle; they reach the actuators only if >= 2 boards select it. */
-  present(cycle: number, outputs: readonly number[], safe: boolean): void;
+  /** `epoch`: a checkpoint workload's committed epoch presented at a later cycle (re-released after a failover). */
+  present(cycle: number, outputs: readonly number[], safe: boolean, epoch?: number): void;
   /** This board's select line(s) for a cycle: which board it believes drives (null: none). */
   select(cycle: number, board: string | null): void;
 }
@@ -107,6 +111,8 @@ export interface BoardParts<S> {
 
 export class BoardController<S> {
   readonly core: BoardCore<S>;
+  /** The checkpoint class's runner, when the workload is a checkpoint one. */
+  readonly checkpoint: CheckpointRunner<S> | null;
   readonly selfIdx: number;
   readonly faults: FaultInfo[] = [];
   readonly votes: VoteInfo[] = [];
@@ -140,10 +146,17 @@ export class BoardController<S> {
     if (this.selfIdx < 0) throw new Error(`board ${parts.self} is not one of the rig's boards (${parts.boards.join(', ')})`);
     this.#startMs = parts.clock.nowMs();
     this.#lastFeedMs = this.#startMs;
+    // A checkpoint workload runs on the primary alone (src/shell/checkpoint-runner.ts); the
+    // lockstep core then runs an empty workload and gives it the rig's membership.
+    const checkpoint = parts.workload.class === 'checkpoint';
     this.core = new BoardCore(
       makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.startAs ?? (parts.boot > 1 ? 'joining' : 'member') }),
-      parts.workload,
+      (checkpoint ? membershipWorkload(parts.workload as Workload<unknown>) : parts.workload) as Workload<S>,
     );
+    this.checkpoint = checkpoint ? new CheckpointRunner({
+      selfIdx: this.selfIdx, boards: parts.boards, workload: parts.workload, io: parts.io, log: parts.log, periodMs: 1000 / parts.rateHz,
+      send: (type, payload, to) => void parts.links.send(type, payload, to),
+    }) : null;
     this.local = { sensors: (c) => parts.io.sensors(c), health: 'ok' };
     parts.links.onLinkChange((peerId, transport, up) => parts.log.append(up ? 'link-up' : 'link-down', { peer: this.#name(peerId - 1), transport }));
     this.#psu = new PsuMonitor(parts.gpio, { rails: parts.psuRails, debounceMs: 20, readingStaleMs: 2000 }, parts.clock);
@@ -361,10 +374,15 @@ export class BoardController<S> {
     p.links.step(now);
     const inbox: Inbound[] = [];
     for (const f of p.links.drain()) {
+      if (f.type === MsgType.Checkpoint) {
+        this.checkpoint?.receive(f.payload);
+        continue;
+      }
       const d = decodeMsg(f.payload);
       if (d.ok) inbox.push({ msg: d.msg, rxMs: f.atMs });
     }
     this.#apply(this.core.step(now, inbox, this.local));
+    this.checkpoint?.tick(now, { member: this.core.role === 'member', primary: this.core.active, membersMask: this.core.members }, this.core.cycle);
     this.#supervisor.checkpoint('tick', 'tick', now);
     if (this.#wdt?.tick(now)) this.#lastFeedMs = now;
     if (now - this.#lastHealthPollMs >= healthPollMs) {
@@ -385,7 +403,8 @@ export class BoardController<S> {
           p.links.send(msgTypeOf(e.msg), encodeMsg(e.msg), e.to === undefined ? undefined : e.to + 1);
           break;
         case 'output':
-          p.io.present(e.cycle, e.outputs, e.safe);
+          // A checkpoint workload's outputs come from its runner, released on commit.
+          if (!this.checkpoint) p.io.present(e.cycle, e.outputs, e.safe);
           break;
         case 'select':
           p.io.select(e.cycle, e.board === null ? null : this.#name(e.board));
@@ -486,6 +505,7 @@ export class BoardController<S> {
       // reader (the sim dashboard, --json) misses none at the rates the simulator runs.
       recentVotes: this.votes.slice(-statusVotesMax),
       timing: { ...this.timing, lateMaxMs: Math.round(this.timing.lateMaxMs * 10) / 10, lateMaxSinceStatusMs: Math.round(this.timing.lateMaxSinceStatusMs * 10) / 10 },
+      ...(this.checkpoint ? { checkpoint: this.checkpoint.statusLine } : {}),
     };
   }
 

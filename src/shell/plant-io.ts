@@ -48,8 +48,8 @@ export class UdpPlantIo implements ProcessIo {
     return this.#last;
   }
 
-  present(cycle: number, outputs: readonly number[], safe: boolean): void {
-    this.#send({ t: 'out', b: this.self, cycle, outputs: [...outputs], safe });
+  present(cycle: number, outputs: readonly number[], safe: boolean, epoch?: number): void {
+    this.#send({ t: 'out', b: this.self, cycle, outputs: [...outputs], safe, ...(epoch !== undefined ? { epoch } : {}) });
   }
 
   select(cycle: number, board: string | null): void {

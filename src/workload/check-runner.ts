@@ -155,8 +155,14 @@ const message = (e: unknown) => clip(e instanceof Error ? e.message : String(e),
 const FIX_CODEC = 'give encode and decode that keep every field step uses, exactly (or leave both out: ftc then encodes the state as deterministic CBOR)';
 const FIX_PLAIN = 'keep the state to plain data (numbers, strings, booleans, null, arrays, plain objects, typed arrays), or give encode and decode';
 
-/** Runs init and then `cycles` steps over the seeded inputs (board 0), under the guards. */
-export function runTrial(w: Workload<unknown>, seed: number, cycles: number): TrialResult {
+/**
+ * Runs init and then `cycles` steps over the seeded inputs (board 0). As a lockstep workload,
+ * under the guards; as a checkpoint workload (`asClass`), without them (it may read clocks and
+ * call out) and awaiting a step that returns a Promise.
+ */
+export async function runTrial(w: Workload<unknown>, seed: number, cycles: number, asClass: 'lockstep' | 'checkpoint' = 'lockstep'): Promise<TrialResult> {
+  const checkpoint = asClass === 'checkpoint';
+  const stepOf = (s: unknown, inputs: readonly number[]) => (checkpoint && w.stepAsync ? w.stepAsync(s, inputs) : w.step(s, inputs));
   const hr = process.hrtime.bigint; // taken before the guards wrap it
   const plant = signalPlant(seed, w.inputs);
   const digests: string[] = [];
@@ -174,7 +180,7 @@ export function runTrial(w: Workload<unknown>, seed: number, cycles: number): Tr
     return bytes;
   };
   reached = null;
-  const undo = installGuards();
+  const undo = checkpoint ? () => {} : installGuards();
   try {
     let state = call('init', -1, () => w.init());
     let bytes = encodeChecked(state, 'the initial state');
@@ -196,7 +202,7 @@ export function runTrial(w: Workload<unknown>, seed: number, cycles: number): Tr
       }
       doing = 'step';
       const t0 = hr();
-      const r = call('step', cycle, () => w.step(state, inputs)) as { state?: unknown; outputs?: unknown } | null;
+      const r = await call('step', cycle, () => stepOf(state, inputs)) as { state?: unknown; outputs?: unknown } | null;
       if (typeof r !== 'object' || r === null || !('state' in r)) {
         outputs ??= { cycle, detail: `step at cycle ${cycle} returned ${clip(JSON.stringify(r) ?? String(r), 80)}, not { state, outputs }`, fix: 'return { state: nextState, outputs: [one number per output] }' };
         stopped = { cycle, check: 'step-outputs' };
@@ -217,10 +223,11 @@ export function runTrial(w: Workload<unknown>, seed: number, cycles: number): Tr
       const outs = Array.isArray(r.outputs) ? (r.outputs as unknown[]).map(Number) : [];
       const outBytes = new Uint8Array(new Float64Array(outs).buffer);
       digests.push(createHash('sha256').update(next).digest('hex').slice(0, 8) + createHash('sha256').update(outBytes).digest('hex').slice(0, 8));
-      if (decoded !== null && roundTrip === null) {
+      // Stepping the decoded state the same way is a determinism question: not asked of a checkpoint workload.
+      if (decoded !== null && roundTrip === null && !checkpoint) {
         try {
           doing = 'step (of the decoded state)';
-          const rd = call('step', cycle, () => w.step(decoded.s, inputs)) as { state?: unknown; outputs?: unknown } | null;
+          const rd = await call('step', cycle, () => stepOf(decoded.s, inputs)) as { state?: unknown; outputs?: unknown } | null;
           const nd = encodeChecked(rd?.state, 'the state stepped from the decoded state');
           if (!sameBytes(next, nd) || !sameOutputs(outs, Array.isArray(rd?.outputs) ? (rd.outputs as unknown[]).map(Number) : [])) {
             roundTrip = {
@@ -287,8 +294,8 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const w = loaded.workload;
-  await send({ kind: 'loaded', path: loaded.path, identity: loaded.identity, inputs: [...w.inputs], outputs: [...w.outputs], safeOutputs: [...w.safeOutputs] });
-  const result = runTrial(w, params.seed, params.cycles);
+  await send({ kind: 'loaded', path: loaded.path, identity: loaded.identity, inputs: [...w.inputs], outputs: [...w.outputs], safeOutputs: [...w.safeOutputs], class: w.class ?? 'lockstep' });
+  const result = await runTrial(w, params.seed, params.cycles, params.asClass ?? w.class ?? 'lockstep');
   await send({ kind: 'result', result });
   process.exit(0);
 }

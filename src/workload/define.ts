@@ -22,6 +22,9 @@ export type { PlantFactory, PlantModel, PlantContext, SignalSpec } from './types
 export { keyedNoise } from '../sim/prng.ts';
 
 /** The workload as its author writes it: encode/decode are optional (ftc's deterministic CBOR by default). */
+export const WORKLOAD_CLASSES = ['lockstep', 'checkpoint'] as const;
+export type WorkloadClass = (typeof WORKLOAD_CLASSES)[number];
+
 export interface WorkloadDefinition<S> {
   readonly name: string;
   readonly version?: string;
@@ -31,8 +34,16 @@ export interface WorkloadDefinition<S> {
   readonly safeOutputs: readonly number[];
   /** The state every board starts from (and a re-form after a total loss starts from). */
   init(): S;
-  /** One control cycle: a pure function of the state and the inputs the boards agreed. */
-  step(state: S, agreedInputs: readonly number[]): { state: S; outputs: number[] };
+  /**
+   * How the rig runs it. `lockstep` (the default): on every board in lockstep, outputs voted
+   * 2-out-of-3; `step` must then be a pure, synchronous function. `checkpoint`: on one board,
+   * the primary, its state checkpointed to the others after every epoch and its outputs released
+   * once a backup has the checkpoint (src/checkpoint/core.ts); `step` may read clocks, call
+   * services, use randomness, and return a Promise.
+   */
+  readonly class?: WorkloadClass;
+  /** One control cycle: a pure function of the state and the inputs the boards agreed (lockstep). */
+  step(state: S, agreedInputs: readonly number[]): { state: S; outputs: number[] } | Promise<{ state: S; outputs: number[] }>;
   /** The state as bytes (identical on every board for identical states); with decode, or neither. */
   encode?(state: S): Uint8Array;
   decode?(bytes: Uint8Array): S;
@@ -88,6 +99,7 @@ export function checkWorkloadShape(w: unknown): asserts w is WorkloadDefinition<
   checkSignals('outputs', d.outputs);
   if (typeof d.init !== 'function') throw new WorkloadShapeError('init', 'missing or not a function', 'give init: () => initialState');
   if (typeof d.step !== 'function') throw new WorkloadShapeError('step', 'missing or not a function', 'give step: (state, inputs) => ({ state, outputs })');
+  if (d.class !== undefined && !WORKLOAD_CLASSES.includes(d.class)) throw new WorkloadShapeError('class', `${JSON.stringify(d.class)} is not a workload class`, `give class: ${WORKLOAD_CLASSES.map((c) => `'${c}'`).join(' or ')}, or leave it out (lockstep)`);
   const safe = d.safeOutputs;
   if (!Array.isArray(safe) || safe.length !== d.outputs!.length || safe.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
     throw new WorkloadShapeError('safeOutputs', `${JSON.stringify(safe)} is not one finite number per output (${d.outputs!.length})`, 'give safeOutputs: [the value each output takes when the rig fails safe]');

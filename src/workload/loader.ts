@@ -63,11 +63,18 @@ export function completeWorkload<S>(d: WorkloadDefinition<S>, id?: number): Work
     name: d.name,
     ...(d.version !== undefined ? { version: d.version } : {}),
     ...(id !== undefined ? { id } : {}),
+    ...(d.class !== undefined ? { class: d.class } : {}),
     inputs: d.inputs,
     outputs: d.outputs,
     safeOutputs: d.safeOutputs,
     init: () => d.init(),
-    step: (s, inputs) => d.step(s, inputs),
+    step: (s, inputs) => {
+      const r = d.step(s, inputs);
+      // A programmer error: lockstep boards must all step within the cycle, in the same way.
+      if (r instanceof Promise) throw new TypeError(`workload ${d.name}: step returned a Promise; a lockstep step must be synchronous (declare class: 'checkpoint' for an asynchronous one)`);
+      return r;
+    },
+    stepAsync: async (s, inputs) => await d.step(s, inputs),
     encode,
     decode,
     digest: (s) => fnv1a64(encode(s)),

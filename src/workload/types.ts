@@ -32,12 +32,16 @@ export interface Workload<S> {
    * and a board whose Join names another workload is never let in (0: not given).
    */
   readonly id?: number;
+  /** lockstep (undefined too) or checkpoint: see WorkloadDefinition.class in src/workload/define.ts. */
+  readonly class?: 'lockstep' | 'checkpoint';
   readonly inputs: readonly SignalSpec[];
   readonly outputs: readonly SignalSpec[];
   /** Outputs held when the rig fails safe (duplex mismatch, no majority). */
   readonly safeOutputs: readonly number[];
   init(): S;
   step(state: S, agreedInputs: readonly number[]): StepResult<S>;
+  /** The step of a checkpoint workload, which may be asynchronous (the primary awaits it). */
+  stepAsync?(state: S, agreedInputs: readonly number[]): Promise<StepResult<S>>;
   encode(state: S): Uint8Array;
   /** Throws on bytes that are not a valid encoding (a snapshot is CRC-checked before this). */
   decode(bytes: Uint8Array): S;

@@ -136,7 +136,7 @@ for (const [reach, named] of reaches) {
   test(`a step reaching ${reach} is stopped, named, and the guards are removed after`, async (t) => {
     const { workload } = await loadWorkload(fixture('reaches.mjs'), { reach });
     const saved = { Date, random: Math.random, now: performance.now, proc: globalThis.process, readFileSync: fs.readFileSync, setTimeout };
-    const r = runTrial(workload, 1, 20);
+    const r = await runTrial(workload, 1, 20);
     t.is(r.reached?.detail, `step called ${named} at cycle 2`);
     t.deepEqual(r.stopped, { cycle: 2, check: 'no-time-random-io' });
     t.is(r.cyclesRun, 2);
@@ -151,7 +151,7 @@ for (const [reach, named] of reaches) {
 
 test('init reaching the clock is named as init', async (t) => {
   const { workload } = await loadWorkload(fixture('reaches.mjs'), { reach: 'Date()', inInit: true });
-  const r = runTrial(workload, 1, 20);
+  const r = await runTrial(workload, 1, 20);
   t.is(r.reached?.detail, 'init called Date()');
   t.is(r.cyclesRun, 0);
 });
