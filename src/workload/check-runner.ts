@@ -160,7 +160,16 @@ const FIX_PLAIN = 'keep the state to plain data (numbers, strings, booleans, nul
  * under the guards; as a checkpoint workload (`asClass`), without them (it may read clocks and
  * call out) and awaiting a step that returns a Promise.
  */
-export async function runTrial(w: Workload<unknown>, seed: number, cycles: number, asClass: 'lockstep' | 'checkpoint' = 'lockstep'): Promise<TrialResult> {
+export function runTrial(w: Workload<unknown>, seed: number, cycles: number, asClass: 'lockstep' | 'checkpoint' = 'lockstep'): Promise<TrialResult> {
+  // The guards and what they record are the process's own: trials run one after the other,
+  // never interleaved at an await (tests start several at once).
+  const run = trials.then(() => runTrialAlone(w, seed, cycles, asClass));
+  trials = run.then(() => undefined, () => undefined);
+  return run;
+}
+let trials: Promise<void> = Promise.resolve();
+
+async function runTrialAlone(w: Workload<unknown>, seed: number, cycles: number, asClass: 'lockstep' | 'checkpoint'): Promise<TrialResult> {
   const checkpoint = asClass === 'checkpoint';
   const stepOf = (s: unknown, inputs: readonly number[]) => (checkpoint && w.stepAsync ? w.stepAsync(s, inputs) : w.step(s, inputs));
   const hr = process.hrtime.bigint; // taken before the guards wrap it
