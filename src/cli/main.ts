@@ -143,6 +143,28 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
     });
 
   program
+    .command('migrate')
+    .description("move a running rig's workload to another board: a checkpoint workload's final checkpoint goes with it; a lockstep one is handed over")
+    .argument('<workload>', 'the workload the rig runs (its name: ftc console <board>, then status)')
+    .argument('<board>', 'the board to move it to (b1, b2, b3)')
+    .option('--via <target>', 'the console to ask: a board of a running `ftc sim`, or a device path (default: <board>)')
+    .option('--run-dir <dir>', 'where `ftc sim` wrote the console paths', RUN_DIR_DEFAULT)
+    .option('--password-file <file>', 'a file holding the console password (boards whose config sets console.passwordHash)')
+    .addOption(new Option('--wait <d>', 'how long to wait for the move, e.g. 3s').argParser(durationOption).default(3000, '3s'))
+    .action(async (workload: string, board: string, o: { via?: string; runDir: string; passwordFile?: string; wait: number }) => {
+      if (!/^b[1-3]$/.test(board)) throw new UsageError(`board: ${JSON.stringify(board)} is not a board of the rig; fix: b1, b2 or b3`);
+      let path: string;
+      try {
+        path = resolveConsoleTarget(o.via ?? board, o.runDir);
+      } catch (e) {
+        if (e instanceof ConsoleTargetError) throw new UsageError(e.message);
+        throw e;
+      }
+      const { migrate } = await import('./migrate.ts');
+      done(await migrate({ workload, board, path, ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}), waitMs: o.wait, out: (l) => console.log(l) }));
+    });
+
+  program
     .command('doctor')
     .description('check this machine against a board config (GPIO, I2C, serial, watchdog, NICs) or a hardware definition')
     .requiredOption('-c, --config <file>', 'board config (hw/examples/b1.yaml) or hardware definition (hw/boards/rpi4.yaml), YAML')

@@ -34,6 +34,8 @@ export interface StatusInfo {
   activeBoard: string | null;
   /** Redundancy mode, e.g. "TMR", "duplex", "simplex", "safe". */
   mode: string;
+  /** The workload the rig runs, and its class (lockstep, checkpoint). */
+  workload?: { name: string; class: string };
   members: string[];
   health: Health;
   lastVote: VoteInfo | null;

@@ -130,3 +130,68 @@ export function attachConsole(options: AttachOptions): Promise<number> {
     });
   });
 }
+
+export interface ConsoleCommandOptions {
+  path: string;
+  /** One console command line, e.g. `handover b2`. */
+  line: string;
+  /** The console password, for a mutating command on a board whose config sets one. */
+  password?: string;
+  baudRate?: number;
+  /** The whole exchange (prompt, command, reply) must finish within this. */
+  timeoutMs?: number;
+}
+
+/** How long a scripted console command may take by default (a handover answers at once). */
+export const CONSOLE_COMMAND_TIMEOUT_MS = 5000;
+/** Reply text kept at most: a console answer is a few lines. */
+const REPLY_CHARS_MAX = 64 * 1024;
+
+/**
+ * Runs one command on a board's console, as a script would (`ftc migrate`): waits for the prompt,
+ * sends the line, answers a password prompt when asked, and resolves with what the console
+ * printed before its next prompt. Rejects, naming the console, on a timeout, a port that does not
+ * open, or a password prompt without a password.
+ */
+export function runConsoleCommand(o: ConsoleCommandOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const port = new SerialPort({ path: o.path, baudRate: o.baudRate ?? BAUD_DEFAULT, autoOpen: false });
+    let text = '';
+    let stage: 'prompt' | 'reply' = 'prompt';
+    let replyFrom = 0;
+    let settled = false;
+    const end = (err: Error | null, value = '') => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const done = () => (err ? reject(err) : resolve(value));
+      if (port.isOpen) port.close(() => done());
+      else done();
+    };
+    const timer = setTimeout(() => end(new Error(`console ${o.path}: no answer to "${o.line}" within ${o.timeoutMs ?? CONSOLE_COMMAND_TIMEOUT_MS} ms (is the board running?)`)), o.timeoutMs ?? CONSOLE_COMMAND_TIMEOUT_MS);
+    const promptRe = /ftc [\w-]+> $/;
+    port.on('data', (d: Buffer) => {
+      text = (text + d.toString('utf8')).slice(-REPLY_CHARS_MAX);
+      if (stage === 'prompt' && promptRe.test(text)) {
+        stage = 'reply';
+        replyFrom = text.length;
+        port.write(`${o.line}\r`);
+        return;
+      }
+      if (stage !== 'reply') return;
+      const reply = text.slice(replyFrom);
+      if (/password: ?$/i.test(reply)) {
+        if (o.password === undefined) return end(new Error(`console ${o.path}: "${o.line}" asks for the console password; give it (--password-file)`));
+        replyFrom = text.length;
+        port.write(`${o.password}\r`);
+        return;
+      }
+      if (promptRe.test(reply)) end(null, reply.replace(promptRe, '').replace(/\r/g, '').trim().split('\n').filter((l) => l.trim() !== o.line).join('\n').trim());
+    });
+    port.on('error', (e: Error) => end(new Error(`console ${o.path}: ${e.message}`)));
+    port.open((err) => {
+      if (err) return end(new Error(`cannot open console ${o.path}: ${err.message}; is the board running? (ftc sim prints each console's path)`));
+      port.write('\r');
+    });
+  });
+}

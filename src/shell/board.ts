@@ -527,6 +527,7 @@ export class BoardController<S> {
           board: p.self, boot: p.boot, bootReason: p.resetReason, uptimeMs: Math.round(clock.nowMs() - this.#startMs), cycle: s.cycle, rateHz: p.rateHz,
           epoch: p.boot, role, activeBoard: s.active === null ? null : this.#name(s.active), mode: s.mode, members: s.members.map((m) => this.#name(m)),
           health: this.local.health === 'ok' ? 'ok' : 'degraded', lastVote: this.votes[this.votes.length - 1] ?? null,
+          workload: { name: p.workload.name, class: p.workload.class ?? 'lockstep' },
         };
       },
       members: () => {

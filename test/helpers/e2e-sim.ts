@@ -24,6 +24,8 @@ export interface SimulateExtra {
   workload?: string;
   io?: string;
   durationMs?: number;
+  /** Something done to the running rig `atMs` after the start (an operator's command through a console), with its run dir. */
+  during?: { atMs: number; run: (runDir: string) => Promise<unknown> };
 }
 
 export async function simulate(faults: string[], extra: SimulateExtra = {}) {
@@ -45,13 +47,17 @@ export async function simulate(faults: string[], extra: SimulateExtra = {}) {
       }
     }
   });
+  let during: Promise<unknown> | null = null;
+  const timer = extra.during ? setTimeout(() => { during = extra.during!.run(dir); }, extra.during.atMs) : null;
   const { summary } = await runSim({
     seed, rateHz, durationMs: extra.durationMs ?? durationMsDefault, faults: faults.map((f) => parseFaultSpec(f)), traceFile: join(dir, 'trace.jsonl'),
     json: true, dashboard: false, logDir: join(dir, 'logs'), runDir: dir,
     ...(extra.workload !== undefined ? { workload: extra.workload } : {}),
     ...(extra.io !== undefined ? { io: extra.io } : {}),
   }, out);
-  return { summary, lines, stamped, dir };
+  if (timer) clearTimeout(timer);
+  const duringResult: unknown = await ((during as Promise<unknown> | null) ?? Promise.resolve(undefined));
+  return { summary, lines, stamped, dir, duringResult };
 }
 
 export type SimRun = Awaited<ReturnType<typeof simulate>>;
