@@ -17,7 +17,7 @@
  *                                        nack = the device stops answering (an I²C NACK, a GPIO
  *                                        line that reads low), stuck = it keeps its last reading
  *
- * <board> is b1..bN or `active` (resolved by the simulator when the fault fires) for faults on one
+ * <board> is b1..bN or `active` (or `primary`, the same board; resolved by the simulator when the fault fires) for faults on one
  * board; links and partitions name concrete boards. A missing `+d` means "until the end of the run".
  * Durations: 500ms, 2s, 1.5s, 1m, 1h (a unit is required: a bare "5" is ambiguous).
  */
@@ -188,7 +188,8 @@ export function parseFaultSpec(spec: string, options: FaultSpecOptions = {}): Fa
   }
 
   const board = (name: string, allowActive: boolean): BoardRef => {
-    if (allowActive && name === 'active') return 'active';
+    // `primary` is the checkpoint class's word for the active board.
+    if (allowActive && (name === 'active' || name === 'primary')) return 'active';
     if (boards.includes(name)) return name;
     const choices = boards.join(', ') + (allowActive ? ' or active' : '');
     return fail(name === '' ? `a board is missing (${choices})` : `unknown board "${name}" (boards: ${choices})`);

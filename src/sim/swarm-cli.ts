@@ -96,6 +96,10 @@ try {
   process.exit(2);
 }
 
+if (loaded.workload.class === 'checkpoint' && stack !== 'checkpoint') {
+  usage(`--workload: ${loaded.workload.name} is a checkpoint workload; the core and board stacks run lockstep ones (its protocol has its own: --stack checkpoint; on the whole rig: ftc sim --workload)`);
+}
+
 if (stack === 'checkpoint') {
   const t0 = performance.now();
   const s = runCheckpointSwarm(from, seeds);
