@@ -100,10 +100,12 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
     .option('--workload <module>', WORKLOAD_HELP)
     .addOption(new Option('--workload-options <json>', "the workload's options, a JSON object (as workload.options in a board config)").argParser(jsonObjectOption))
     .option('--io <file>', IO_HELP)
+    .option('--process <command>', 'run this program on one board at a time instead of a workload (the process class): restarted in place, moved on failure, its state directory (FTC_STATE_DIR) replicated; e.g. "python3 logger.py"')
+    .option('--state-dir <dir>', 'with --process: the state directory every board starts with (copied)')
     .addHelpText('after', FAULT_HELP)
     .action(async (o: {
       seed: number; rateHz: number; duration: number; fault: string[]; trace?: string; json?: boolean;
-      dashboard: boolean; logDir: string; runDir: string; config?: string; workload?: string; workloadOptions?: Record<string, unknown>; io?: string;
+      dashboard: boolean; logDir: string; runDir: string; config?: string; workload?: string; workloadOptions?: Record<string, unknown>; io?: string; process?: string; stateDir?: string;
     }) => {
       const faults: FaultSpec[] = o.fault.map((f) => parseFaultSpec(f));
       done(await runSim({
@@ -119,6 +121,8 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
         ...(o.workload !== undefined ? { workload: o.workload } : {}),
         ...(o.workloadOptions !== undefined ? { workloadOptions: o.workloadOptions } : {}),
         ...(o.io !== undefined ? { io: o.io } : {}),
+        ...(o.process !== undefined ? { process: o.process } : {}),
+        ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
       }));
     });
 

@@ -42,6 +42,10 @@ export interface SimOptions {
   workloadOptions?: Record<string, unknown>;
   /** A YAML file mapping the workload's signals to sensors and lines on each board's simulated bench (src/field). */
   io?: string;
+  /** The process class: this command runs on one board at a time, its state directory replicated (src/process). */
+  process?: string;
+  /** The state directory every board starts with (copied), for --process. */
+  stateDir?: string;
 }
 
 export interface DoctorOptions {

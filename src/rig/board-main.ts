@@ -6,7 +6,7 @@
  * the watchdog (it really resets: the process exits 86 and the supervisor restarts it), the
  * bond's /proc file, and the plant (sensors in, outputs and select lines out, over UDP).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { openSerialLink } from '../adapters/real/serial.ts';
@@ -21,6 +21,7 @@ import type { DatagramLink } from '../ports/serial.ts';
 import { UdpPlantIo } from '../shell/plant-io.ts';
 import { boardExercise, warmUp, warmUpTiming } from '../shell/warm-up.ts';
 import { FieldIo } from '../field/field-io.ts';
+import type { ProcessSpec } from '../process/spec.ts';
 import { openField } from '../field/open.ts';
 import { SimFieldBench } from '../field/sim-bench.ts';
 import { openSerialPeers, wireBoard } from '../shell/wire-board.ts';
@@ -171,8 +172,15 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
       outputs: workload.outputs.map((x, i) => `${x.name} -> ${field.sinks[i]?.describe ?? 'plant'}`).join(', '),
     });
   }
+  // ---- the process class (ftc sim --process): this board's own state directory, kept across its restarts (its disk)
+  let processParts: { spec: ProcessSpec; stateDir: string } | undefined;
+  if (cfg.process) {
+    const stateDir = join(cfg.runDir, self, 'state');
+    if (!existsSync(stateDir) && cfg.process.stateDirInit) cpSync(cfg.process.stateDirInit, stateDir, { recursive: true });
+    processParts = { spec: cfg.process.spec, stateDir };
+  }
   const controller = await wireBoard({
-    self, boards: SIM_BOARDS, boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
+    self, boards: SIM_BOARDS, ...(processParts ? { process: processParts } : {}), boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
     voter, workload, clock: monoClock, scheduler: timerScheduler(monoClock), log, auth,
     links: { serial, udp: { link: udp, peers: udpPeers }, ...SIM_LINK_TIMING },
     gpio,

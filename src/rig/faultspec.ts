@@ -188,8 +188,8 @@ export function parseFaultSpec(spec: string, options: FaultSpecOptions = {}): Fa
   }
 
   const board = (name: string, allowActive: boolean): BoardRef => {
-    // `primary` is the checkpoint class's word for the active board.
-    if (allowActive && (name === 'active' || name === 'primary')) return 'active';
+    // `primary` and `holder`: the checkpoint and process classes' words for the active board.
+    if (allowActive && (name === 'active' || name === 'primary' || name === 'holder')) return 'active';
     if (boards.includes(name)) return name;
     const choices = boards.join(', ') + (allowActive ? ' or active' : '');
     return fail(name === '' ? `a board is missing (${choices})` : `unknown board "${name}" (boards: ${choices})`);

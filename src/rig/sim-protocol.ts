@@ -5,6 +5,7 @@
  * Board-to-board traffic is NOT here: it goes through the real frame layer (src/bus).
  */
 import type { FieldConfig } from '../field/config.ts';
+import type { ProcessSpec } from '../process/spec.ts';
 
 export const SIM_BOARDS = ['b1', 'b2', 'b3'] as const;
 export type SimBoard = (typeof SIM_BOARDS)[number];
@@ -56,6 +57,8 @@ export interface SimChildConfig {
    * every signal travels over the plant link, as before.
    */
   io?: FieldConfig;
+  /** The process class (`ftc sim --process CMD`): the program each board runs while primary, and the state directory every board starts with. */
+  process?: { spec: ProcessSpec; stateDirInit: string | null };
 }
 
 // ---- plant datagrams (JSON; the plant is simulated wiring, not a board-to-board link)

@@ -22,7 +22,9 @@ import type { FieldConfig } from '../field/config.ts';
 import { loadFieldFile } from '../field/load.ts';
 import { fieldWorld } from '../field/sim-quantise.ts';
 import { benchProblems } from '../field/sim-bench.ts';
-import { defaultWorkloadPath } from '../workload/default.ts';
+import { defaultWorkloadPath, PACKAGE_ROOT } from '../workload/default.ts';
+import { makeProcessSpec, ProcessSpecError, splitCommand, type ProcessSpec } from '../process/spec.ts';
+import { programSummary } from './summary.ts';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import { UsageError, type SimOptions } from './actions.ts';
 import { makeVoterConfig } from '../voter/config.ts';
@@ -81,7 +83,20 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   }
   // The workload first: a module that does not load or is not shaped right stops here, before
   // any process is started (the boards and the plant load the same file).
-  const workloadPath = o.workload ?? defaultWorkloadPath();
+  if (o.process !== undefined && o.workload !== undefined) throw new UsageError('--process and --workload: give one (a program, or a workload module)');
+  if (o.stateDir !== undefined && o.process === undefined) throw new UsageError('--state-dir: only with --process (the program\'s state directory)');
+  let processSpec: ProcessSpec | undefined;
+  if (o.process !== undefined) {
+    try {
+      // Relative paths in the command are the user's, as typed in this directory.
+      processSpec = makeProcessSpec({ argv: splitCommand(o.process), cwd: process.cwd() }, 1000 / o.rateHz);
+    } catch (e) {
+      if (e instanceof ProcessSpecError) throw new UsageError(e.message);
+      throw e;
+    }
+    if (o.stateDir !== undefined && !existsSync(o.stateDir)) throw new UsageError(`--state-dir: ${o.stateDir} does not exist; fix: give the directory the program starts with, or leave it out (an empty one)`);
+  }
+  const workloadPath = o.workload ?? (processSpec ? join(PACKAGE_ROOT, 'src/process/program-workload.ts') : defaultWorkloadPath());
   let loaded;
   try {
     loaded = await loadWorkload(workloadPath, o.workloadOptions ?? {});
@@ -139,6 +154,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
     seed: o.seed, rateHz: o.rateHz, cycles, basePort, runDir: resolve(o.runDir), logDir: resolve(o.logDir),
     serial, console: consoles, keyHex: randomBytes(32).toString('hex'), traceFile, watchdogTimeoutMs,
     workload: loaded.path, workloadOptions: { ...loaded.options }, ...(io ? { io } : {}),
+    ...(processSpec ? { process: { spec: processSpec, stateDirInit: o.stateDir === undefined ? null : resolve(o.stateDir) } } : {}),
   };
 
   // ---- what the children say
@@ -176,6 +192,8 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       args: ['--max-semi-space-size=1', ...(process.env.FTC_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean), ...childEntry],
       cwd: repoRoot,
       env: { FTC_SIM: JSON.stringify(childCfg) },
+      // A board running a program: the program is part of the board (killed and frozen with it).
+      ...(processSpec && name !== 'plant' ? { group: true } : {}),
     })),
     {
       restartDelayMs: SIM_RESTART_DELAY_MS,
@@ -237,7 +255,8 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       onOutput: (name, line, stream) => {
         if (stream === 'stderr') emit({ kind: 'stderr', board: name, line });
       },
-      onLifecycle: (ev) => emit({ ...ev, kind: `process-${ev.kind}`, child: ev.name }),
+      // Stamped with the monotonic clock the boards' events carry (one machine): a board's death ends its program.
+      onLifecycle: (ev) => emit({ ...ev, kind: `process-${ev.kind}`, child: ev.name, mono: monoMs() }),
     },
   );
 
@@ -286,7 +305,22 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           break;
         }
         case 'restart': sup.restart(boardOf(f.board)); break;
-        case 'hang': sup.hang(boardOf(f.board), forMs); end(() => {}); break;
+        case 'hang': {
+          const b = boardOf(f.board);
+          const boot = sup.status(b).boot;
+          sup.hang(b, forMs);
+          end(() => {});
+          // SIGSTOP freezes the simulated watchdog with the board; a hardware one would not be:
+          // it resets a board frozen longer than its timeout (and with it the board's program).
+          at(f.atMs + watchdogTimeoutMs, () => {
+            const st = sup.status(b);
+            if (st.stopped && st.boot === boot) {
+              emit({ kind: 'watchdog-reset', board: b, reason: `frozen for ${watchdogTimeoutMs} ms: the hardware watchdog resets it` });
+              void sup.restart(b, 'watchdog');
+            }
+          });
+          break;
+        }
         case 'stall': sup.send(boardOf(f.board), { t: 'stall', ms: forMs ?? 2000 } satisfies BoardControl); break;
         case 'flip': sup.send(boardOf(f.board), { t: 'flip', bit: prng.int(1 << 16) } satisfies BoardControl); break;
         case 'cut':
@@ -405,6 +439,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const names = loaded.workload.outputs.map((x) => x.name);
   const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: outputs === null ? null : Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
   const summary = summarize({ trace, reference, events, periodMs, checkpoint });
+  if (processSpec) Object.assign(summary, programSummary(events, SIM_BOARDS, t0Ms + o.durationMs));
   if (o.json) out.write(JSON.stringify(summary) + '\n');
   else {
     out.write(`\n${JSON.stringify(summary)}\n`);

@@ -232,3 +232,42 @@ export function parseTrace(text: string): { records: TraceRecord[]; skippedLines
   }
   return { records, skippedLines };
 }
+
+/**
+ * The process class's figures (`ftc sim --process`), from the boards' program-start,
+ * program-stopped and program-exit events and the supervisor's process-exit of a board (its program
+ * dies with it), all stamped with the machine's monotonic clock (`mono`, ms):
+ * - dualActive: pairs of instances on two boards that ran at the same time (must be 0);
+ * - restarts: program starts after the first (in place or on another board);
+ * - outageMsMax: the longest time, after the first start and before `endMono`, with no instance running.
+ */
+export function programSummary(events: Iterable<SummaryEvent>, boards: readonly string[], endMono: number): { dualActive: number; restarts: number; outageMsMax: number } {
+  const spans: { board: string; from: number; to: number }[] = [];
+  const open = new Map<string, number>();
+  const close = (board: string, at: number) => {
+    const from = open.get(board);
+    if (from === undefined) return;
+    open.delete(board);
+    spans.push({ board, from, to: at });
+  };
+  for (const e of events) {
+    const kind = e.kind ?? e.event;
+    const at = typeof e.mono === 'number' ? e.mono : undefined;
+    if (at === undefined) continue;
+    if (kind === 'program-start' && typeof e.board === 'string') { close(e.board, at); open.set(e.board, at); }
+    else if ((kind === 'program-stopped' || kind === 'program-exit') && typeof e.board === 'string') close(e.board, at);
+    else if (kind === 'process-exit' && typeof e.child === 'string' && boards.includes(e.child)) close(e.child, at);
+  }
+  for (const b of [...open.keys()]) close(b, endMono);
+  spans.sort((a, b) => a.from - b.from);
+  let dualActive = 0;
+  for (let i = 0; i < spans.length; i++) for (let j = i + 1; j < spans.length; j++) if (spans[i]!.board !== spans[j]!.board && spans[j]!.from < spans[i]!.to) dualActive++;
+  let outageMsMax = 0;
+  let coveredTo = spans[0]?.from ?? endMono;
+  for (const s of spans) {
+    if (s.from > coveredTo) outageMsMax = Math.max(outageMsMax, s.from - coveredTo);
+    coveredTo = Math.max(coveredTo, s.to);
+  }
+  if (spans.length && endMono > coveredTo) outageMsMax = Math.max(outageMsMax, endMono - coveredTo);
+  return { dualActive, restarts: Math.max(0, spans.length - 1), outageMsMax: Math.round(outageMsMax) };
+}

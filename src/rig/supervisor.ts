@@ -25,6 +25,22 @@ export interface ChildSpec {
   args: readonly string[];
   env?: Readonly<Record<string, string>>;
   cwd?: string;
+  /**
+   * The child and whatever it starts are one board: spawned in a process group of their own, and
+   * every signal (kill -9, SIGSTOP/SIGCONT, SIGTERM) goes to the whole group, so a crashed or
+   * frozen board's program crashes or freezes with it (the process class, src/shell/process-runner.ts).
+   */
+  group?: boolean;
+}
+
+/** Sends `sig` to the child, or to its whole process group when it has one. Never throws (it may be gone). */
+function signal(spec: ChildSpec, proc: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    if (spec.group && proc.pid) process.kill(-proc.pid, sig);
+    else proc.kill(sig);
+  } catch {
+    /* already gone */
+  }
 }
 
 export type LifecycleEvent =
@@ -141,7 +157,7 @@ export class Supervisor {
     c.expectingExit = true;
     this.#clearResume(c);
     this.#o.onLifecycle?.({ kind: 'fault', name, fault: 'kill', pid: c.proc.pid });
-    c.proc.kill('SIGKILL');
+    signal(c.spec, c.proc, 'SIGKILL');
   }
 
   /** SIGSTOP now, SIGCONT after forMs (null: until restart/stop). The whole process freezes. */
@@ -150,14 +166,14 @@ export class Supervisor {
     const proc = c.proc;
     if (!proc?.pid) return;
     this.#clearResume(c);
-    proc.kill('SIGSTOP');
+    signal(c.spec, proc, 'SIGSTOP');
     c.stopped = true;
     this.#o.onLifecycle?.({ kind: 'fault', name, fault: 'hang', pid: proc.pid });
     if (forMs !== null) {
       c.resumeTimer = setTimeout(() => {
         c.resumeTimer = null;
         if (c.proc !== proc) return;
-        proc.kill('SIGCONT');
+        signal(c.spec, proc, 'SIGCONT');
         c.stopped = false;
         this.#o.onLifecycle?.({ kind: 'fault', name, fault: 'resume', pid: proc.pid! });
       }, forMs);
@@ -218,6 +234,7 @@ export class Supervisor {
         FTC_RESET_REASON: reason,
       },
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(c.spec.group ? { detached: true } : {}),
     });
     c.proc = proc;
     // EPIPE on a child that died: its exit handler deals with it.
@@ -228,6 +245,9 @@ export class Supervisor {
       proc.once('error', (err) => {
         this.#o.onOutput?.(c.spec.name, `cannot start ${c.spec.command}: ${err.message}`, 'stderr');
       });
+      // A board that exits (a watchdog reset exits with 86) takes its program with it: whatever is
+      // left of its group is killed at once (it also holds the pipes 'close' waits for).
+      if (c.spec.group) proc.once('exit', () => signal(c.spec, proc, 'SIGKILL'));
       proc.once('close', (code, signal) => {
         this.#onExit(c, proc, code, signal);
         resolve();
@@ -270,9 +290,9 @@ export class Supervisor {
     if (!proc) return;
     c.expectingExit = true;
     // A stopped process keeps SIGTERM pending until it is continued.
-    proc.kill('SIGTERM');
-    proc.kill('SIGCONT');
-    const escalate = setTimeout(() => proc.kill('SIGKILL'), this.#o.stopTimeoutMs);
+    signal(c.spec, proc, 'SIGTERM');
+    signal(c.spec, proc, 'SIGCONT');
+    const escalate = setTimeout(() => signal(c.spec, proc, 'SIGKILL'), this.#o.stopTimeoutMs);
     await c.exited;
     clearTimeout(escalate);
   }
@@ -329,7 +349,7 @@ export class Supervisor {
   readonly #killAllNow = (): void => {
     for (const c of this.#children.values()) {
       try {
-        c.proc?.kill('SIGKILL');
+        if (c.proc) signal(c.spec, c.proc, 'SIGKILL');
       } catch {
         /* already gone */
       }

@@ -9,6 +9,8 @@
  * sleeps until the core's next phase deadline (at most `tickMaxMs`), so a stalled event loop
  * shows up exactly as on a board: missed deadlines, then a starved watchdog.
  */
+import type { ProcessSpec } from '../process/spec.ts';
+import { ProcessRunner } from './process-runner.ts';
 import { MsgType } from '../bus/msgtypes.ts';
 import { membershipWorkload } from '../checkpoint/membership-workload.ts';
 import { CheckpointRunner } from './checkpoint-runner.ts';
@@ -84,6 +86,8 @@ export interface BoardParts<S> {
   /** Timing assumptions and policy handed to the voter (see src/voter/config.ts). */
   voter: Partial<VoterConfig>;
   workload: Workload<S>;
+  /** The process class: run this program on the primary, its state directory replicated (src/process). */
+  process?: { spec: ProcessSpec; stateDir: string };
   clock: Clock;
   /** Wakes the tick loop: timers on a board and in `ftc sim`, virtual time in the seeded simulator. */
   scheduler: Scheduler;
@@ -113,6 +117,8 @@ export class BoardController<S> {
   readonly core: BoardCore<S>;
   /** The checkpoint class's runner, when the workload is a checkpoint one. */
   readonly checkpoint: CheckpointRunner<S> | null;
+  /** The process class's runner, when the board runs a program (BoardParts.process). */
+  readonly process: ProcessRunner | null;
   readonly selfIdx: number;
   readonly faults: FaultInfo[] = [];
   readonly votes: VoteInfo[] = [];
@@ -148,12 +154,17 @@ export class BoardController<S> {
     this.#lastFeedMs = this.#startMs;
     // A checkpoint workload runs on the primary alone (src/shell/checkpoint-runner.ts); the
     // lockstep core then runs an empty workload and gives it the rig's membership.
-    const checkpoint = parts.workload.class === 'checkpoint';
+    const checkpoint = parts.workload.class === 'checkpoint' || parts.process !== undefined;
     this.core = new BoardCore(
       makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.startAs ?? (parts.boot > 1 ? 'joining' : 'member') }),
       (checkpoint ? membershipWorkload(parts.workload as Workload<unknown>) : parts.workload) as Workload<S>,
     );
-    this.checkpoint = checkpoint ? new CheckpointRunner({
+    this.process = parts.process ? new ProcessRunner({
+      selfIdx: this.selfIdx, boards: parts.boards, spec: parts.process.spec, stateDir: parts.process.stateDir, log: parts.log, clock: parts.clock,
+      periodMs: 1000 / parts.rateHz, send: (type, payload, to) => void parts.links.send(type, payload, to), handOver: () => void this.requestHandover(),
+      takeoverDelayMs: parts.watchdog.timeoutMs + 2 * (1000 / parts.rateHz),
+    }) : null;
+    this.checkpoint = checkpoint && !parts.process ? new CheckpointRunner({
       selfIdx: this.selfIdx, boards: parts.boards, workload: parts.workload, io: parts.io, log: parts.log, periodMs: 1000 / parts.rateHz,
       send: (type, payload, to) => void parts.links.send(type, payload, to),
     }) : null;
@@ -341,6 +352,7 @@ export class BoardController<S> {
       await new Promise<void>((resolve) => this.#p.scheduler.at(until, () => resolve()));
     }
     this.stop();
+    this.process?.stop(`shutdown: ${reason}`);
     const wdt = this.#wdt;
     const watchdog = !wdt ? 'never armed' : (await wdt.close()) ? 'disarmed' : 'not disarmed: the board resets';
     await this.#p.peripherals?.close();
@@ -375,14 +387,14 @@ export class BoardController<S> {
     const inbox: Inbound[] = [];
     for (const f of p.links.drain()) {
       if (f.type === MsgType.Checkpoint) {
-        this.checkpoint?.receive(f.payload);
+        (this.process ?? this.checkpoint)?.receive(f.payload);
         continue;
       }
       const d = decodeMsg(f.payload);
       if (d.ok) inbox.push({ msg: d.msg, rxMs: f.atMs });
     }
     this.#apply(this.core.step(now, inbox, this.local));
-    this.checkpoint?.tick(now, { member: this.core.role === 'member', primary: this.core.active, membersMask: this.core.members }, this.core.cycle);
+    (this.process ?? this.checkpoint)?.tick(now, { member: this.core.role === 'member', primary: this.core.active, membersMask: this.core.members }, this.core.cycle);
     this.#supervisor.checkpoint('tick', 'tick', now);
     if (this.#wdt?.tick(now)) this.#lastFeedMs = now;
     if (now - this.#lastHealthPollMs >= healthPollMs) {
@@ -506,6 +518,7 @@ export class BoardController<S> {
       recentVotes: this.votes.slice(-statusVotesMax),
       timing: { ...this.timing, lateMaxMs: Math.round(this.timing.lateMaxMs * 10) / 10, lateMaxSinceStatusMs: Math.round(this.timing.lateMaxSinceStatusMs * 10) / 10 },
       ...(this.checkpoint ? { checkpoint: this.checkpoint.statusLine } : {}),
+      ...(this.process ? { process: this.process.statusLine } : {}),
     };
   }
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""A program for ftc's process class (`ftc sim --process "python3 examples/counter.py"`).
+
+It counts: every 50 ms it adds one to the number in $FTC_STATE_DIR/count and writes it back
+atomically (a temporary file, then a rename), so the state directory ftc replicates always holds
+a whole number. It starts from whatever count the state directory holds: after a failover, the
+newest one a peer acknowledged.
+
+If FTC_DUAL_LOCK names a file, it also holds an exclusive lock on it while it runs and says
+DUAL on stderr and exits 3 when another instance already holds it: a check, independent of ftc,
+that the program never runs twice at once (in the simulator all boards share one machine).
+"""
+import fcntl
+import os
+import sys
+import time
+
+state = os.environ["FTC_STATE_DIR"]
+board = os.environ.get("FTC_BOARD", "?")
+lock_path = os.environ.get("FTC_DUAL_LOCK")
+if lock_path:
+    lock = open(lock_path, "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"DUAL: counter on {board} found another instance running", file=sys.stderr, flush=True)
+        sys.exit(3)
+
+path = os.path.join(state, "count")
+try:
+    with open(path) as f:
+        count = int(f.read().strip() or 0)
+except FileNotFoundError:
+    count = 0
+print(f"counter on {board} starts at {count}", file=sys.stderr, flush=True)
+while True:
+    count += 1
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{count}\n")
+    os.replace(tmp, path)
+    time.sleep(0.05)

@@ -1,0 +1,199 @@
+/**
+ * The process class on a board (shell ring): runs the program on the primary only, takes its
+ * state directory as a consistent point every `syncPeriodMs` and checkpoints it to the other
+ * boards through the CheckpointCore (terms, acks, deltas, failover: src/checkpoint/core.ts), and
+ * stops the program the moment this board is no longer primary (voted out, lost its majority,
+ * handed the role over). A board that becomes primary writes the newest acknowledged point into
+ * its state directory, then starts the program.
+ *
+ * Restarts: a program that exits is started again in place up to `restartsMax` times within
+ * `restartWindowMs`; one more exit and this board hands the role to the next-ranked member.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { CheckpointCore, makeCheckpointConfig, type CkptEffect, type MembershipView } from '../checkpoint/core.ts';
+import { CHUNK_DATA_BYTES_MAX, decodeCkpt, encodeCkpt } from '../checkpoint/codec.ts';
+import { MsgType } from '../bus/msgtypes.ts';
+import type { BoardLog } from '../eventlog/eventlog.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ProcessSpec } from '../process/spec.ts';
+import { readStateDir, StateDirTooLarge, writeStateDir } from '../process/state-dir.ts';
+import type { CkptMsg } from '../checkpoint/core.ts';
+
+const inboxMax = 512;
+
+export interface ProcessRunnerParts {
+  selfIdx: number;
+  boards: readonly string[];
+  spec: ProcessSpec;
+  /** This board's own copy of the state directory. */
+  stateDir: string;
+  log: BoardLog;
+  clock: Clock;
+  periodMs: number;
+  send(type: number, payload: Uint8Array, to?: number): void;
+  /** Hand the role to the next-ranked member (the program keeps failing here). */
+  handOver(): void;
+  /**
+   * How long a board that takes the program over from a holder it cannot hear (crashed, hung,
+   * cut off) waits before starting it: the old holder's own bound for being gone (its hardware
+   * watchdog's timeout: a board that loses its majority stops its program, and a board that is
+   * hung is reset by its watchdog). A holder that hands over alive stops first and says so.
+   */
+  takeoverDelayMs: number;
+}
+
+export class ProcessRunner {
+  readonly core: CheckpointCore;
+  readonly stats = { starts: 0, exits: 0, syncs: 0, syncErrors: 0, badMessages: 0, dropped: 0 };
+  readonly #p: ProcessRunnerParts;
+  #inbox: CkptMsg[] = [];
+  #child: ChildProcess | null = null;
+  #lastSyncMs = Number.NEGATIVE_INFINITY;
+  #exits: number[] = [];
+  #resumed = false;
+  #tooLargeLogged = false;
+  /** The program being stopped: nothing reaches the checkpoint core until it is gone, so this board answers a new holder only then. */
+  #stopping: ChildProcess | null = null;
+  #lastPrimary: number | null = null;
+  #startNotBeforeMs = Number.NEGATIVE_INFINITY;
+
+  constructor(p: ProcessRunnerParts) {
+    this.#p = p;
+    mkdirSync(p.stateDir, { recursive: true });
+    this.core = new CheckpointCore(makeCheckpointConfig({
+      self: p.selfIdx, boards: p.boards.length, chunkBytesMax: CHUNK_DATA_BYTES_MAX,
+      // The encoding adds a few bytes per file to the files themselves.
+      stateBytesMax: p.spec.stateBytesMax + 64 * p.spec.stateFilesMax + 64, outputsMax: 0, retryMs: 2 * p.periodMs,
+    }));
+  }
+
+  receive(payload: Uint8Array): void {
+    const d = decodeCkpt(payload);
+    if (!d.ok) { this.stats.badMessages++; return; }
+    if (this.#inbox.length >= inboxMax) { this.stats.dropped++; return; }
+    this.#inbox.push(d.msg);
+  }
+
+  tick(nowMs: number, view: MembershipView, cycle: number): void {
+    if (view.primary !== this.#p.selfIdx && this.#child) this.#stop('this board is no longer primary');
+    if (this.#stopping) return; // the messages wait (bounded) until the program is down
+    const inbox = this.#inbox;
+    this.#inbox = [];
+    // The last other board this one saw holding the program: the one a takeover waits out.
+    if (view.primary !== null && view.primary !== this.#p.selfIdx) this.#lastPrimary = view.primary;
+    const wasPrimary = this.#lastPrimary;
+    this.#apply(this.core.step(nowMs, inbox, view), nowMs);
+    if (this.#resumed && this.#startNotBeforeMs === Number.NEGATIVE_INFINITY) {
+      // Taking over from a holder we cannot hear: wait out its bound for being gone.
+      const gone = wasPrimary !== null && !(view.membersMask & (1 << wasPrimary));
+      this.#startNotBeforeMs = gone ? nowMs + this.#p.takeoverDelayMs : nowMs;
+      if (gone) this.#p.log.append('program-wait', { ms: this.#p.takeoverDelayMs, why: `the last holder (${this.#p.boards[wasPrimary]}) is out of the voting set: it is reset or stops its program within its watchdog timeout` });
+    }
+    if (this.core.role !== 'primary') {
+      this.#resumed = false;
+      this.#startNotBeforeMs = Number.NEGATIVE_INFINITY;
+      if (this.#child) this.#stop('this board is no longer primary');
+      return;
+    }
+    if (!this.#resumed || nowMs < this.#startNotBeforeMs) return;
+    if (!this.#child) this.#start(nowMs);
+    if (nowMs - this.#lastSyncMs >= this.#p.spec.syncPeriodMs) {
+      this.#lastSyncMs = nowMs;
+      this.#sync(cycle, view);
+    }
+  }
+
+  get statusLine(): Record<string, unknown> {
+    return { role: this.core.role, term: this.core.term, held: this.core.heldEpoch, running: this.#child !== null, pid: this.#child?.pid ?? null, ...this.stats };
+  }
+
+  /** Stops the program (shutdown, or no longer primary). */
+  stop(why: string): void {
+    if (this.#child) this.#stop(why);
+  }
+
+  #sync(cycle: number, view: MembershipView): void {
+    let point: Uint8Array;
+    try {
+      point = readStateDir(this.#p.stateDir, this.#p.spec.stateBytesMax, this.#p.spec.stateFilesMax);
+    } catch (e) {
+      this.stats.syncErrors++;
+      if (e instanceof StateDirTooLarge) {
+        if (!this.#tooLargeLogged) this.#p.log.append('program-state-too-large', { error: e.message });
+        this.#tooLargeLogged = true;
+      } else this.#p.log.append('program-sync-error', { error: (e as Error).message });
+      return;
+    }
+    this.#tooLargeLogged = false;
+    this.stats.syncs++;
+    this.#apply(this.core.complete(Math.max(cycle, this.core.nextEpoch), point, [], view), this.#p.clock.nowMs());
+  }
+
+  #start(nowMs: number): void {
+    const { spec, stateDir, log } = this.#p;
+    const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+      cwd: spec.cwd ?? stateDir, env: { ...process.env, ...spec.env, FTC_STATE_DIR: stateDir, FTC_BOARD: this.#p.boards[this.#p.selfIdx]! },
+      // Its output goes to the board's stderr (stdout is the board's own channel to its supervisor).
+      stdio: ['ignore', 2, 2],
+    });
+    this.#child = child;
+    this.stats.starts++;
+    // The program never outlives this board's process (a watchdog reset exits it): killed on the way out.
+    const onExit = () => child.kill('SIGKILL');
+    process.once('exit', onExit);
+    child.once('exit', () => process.off('exit', onExit));
+    log.append('program-start', { pid: child.pid ?? null, argv: spec.argv.join(' ') });
+    child.on('error', (e) => log.append('program-error', { error: e.message }));
+    child.on('exit', (code, signal) => {
+      if (this.#child !== child) return; // stopped by us
+      this.#child = null;
+      const now = this.#p.clock.nowMs();
+      this.stats.exits++;
+      log.append('program-exit', { pid: child.pid ?? null, code, signal });
+      this.#exits = [...this.#exits.filter((t) => now - t < spec.restartWindowMs), now];
+      if (this.#exits.length > spec.restartsMax) {
+        log.append('program-move', { why: `exited ${this.#exits.length} times within ${spec.restartWindowMs} ms (restartsMax ${spec.restartsMax})` });
+        this.#exits = [];
+        this.#p.handOver();
+      }
+    });
+  }
+
+  #stop(why: string): void {
+    const child = this.#child!;
+    this.#child = null;
+    this.#stopping = child;
+    this.#p.log.append('program-stop', { pid: child.pid ?? null, why });
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), this.#p.spec.stopGraceMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      if (this.#stopping === child) this.#stopping = null;
+      this.#p.log.append('program-stopped', { pid: child.pid ?? null });
+    });
+  }
+
+  #apply(fx: CkptEffect[], nowMs: number): void {
+    for (const e of fx) {
+      switch (e.kind) {
+        case 'send':
+          this.#p.send(MsgType.Checkpoint, encodeCkpt(e.msg), e.to === undefined ? undefined : e.to + 1);
+          break;
+        case 'resume':
+          // The newest acknowledged point becomes this board's state directory, then the program
+          // starts. No point anywhere (the rig's first start): the directory as installed.
+          if (e.state) writeStateDir(this.#p.stateDir, e.state);
+          this.#resumed = true;
+          this.#lastSyncMs = nowMs;
+          this.#p.log.append('resumed', { epoch: e.epoch, term: e.term, stateDir: this.#p.stateDir });
+          break;
+        case 'release':
+          break; // a process has no outputs on the cycle grid
+        case 'event':
+          if (e.code === 'primary' || e.code === 'demoted') this.#p.log.append(`checkpoint-${e.code}`, { detail: e.detail });
+          break;
+      }
+    }
+  }
+}
