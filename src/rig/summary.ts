@@ -82,6 +82,10 @@ export interface Summary {
   maxGapMs: number;
   lostCommitted?: number;
   duplicatedOutputs?: number;
+  /** The process class (programSummary). */
+  dualActive?: number;
+  restarts?: number;
+  outageMsMax?: number;
 }
 
 export interface SummaryInput {

@@ -23,6 +23,8 @@ const durationMsDefault = 15_000;
 export interface SimulateExtra {
   workload?: string;
   io?: string;
+  /** The process class: this command instead of a workload. */
+  process?: string;
   durationMs?: number;
   /** Something done to the running rig `atMs` after the start (an operator's command through a console), with its run dir. */
   during?: { atMs: number; run: (runDir: string) => Promise<unknown> };
@@ -54,6 +56,7 @@ export async function simulate(faults: string[], extra: SimulateExtra = {}) {
     json: true, dashboard: false, logDir: join(dir, 'logs'), runDir: dir,
     ...(extra.workload !== undefined ? { workload: extra.workload } : {}),
     ...(extra.io !== undefined ? { io: extra.io } : {}),
+    ...(extra.process !== undefined ? { process: extra.process } : {}),
   }, out);
   if (timer) clearTimeout(timer);
   const duringResult: unknown = await ((during as Promise<unknown> | null) ?? Promise.resolve(undefined));
