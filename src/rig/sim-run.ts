@@ -25,6 +25,7 @@ import { benchProblems } from '../field/sim-bench.ts';
 import { defaultWorkloadPath, PACKAGE_ROOT } from '../workload/default.ts';
 import { makeProcessSpec, ProcessSpecError, splitCommand, type ProcessSpec } from '../process/spec.ts';
 import { programSummary } from './summary.ts';
+import { readStateDir, StateDirTooLarge } from '../process/state-dir.ts';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import { UsageError, type SimOptions } from './actions.ts';
 import { makeVoterConfig } from '../voter/config.ts';
@@ -95,6 +96,14 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       throw e;
     }
     if (o.stateDir !== undefined && !existsSync(o.stateDir)) throw new UsageError(`--state-dir: ${o.stateDir} does not exist; fix: give the directory the program starts with, or leave it out (an empty one)`);
+    if (o.stateDir !== undefined) {
+      try {
+        readStateDir(o.stateDir, processSpec.stateBytesMax, processSpec.stateFilesMax);
+      } catch (e) {
+        if (e instanceof StateDirTooLarge) throw new UsageError(`--state-dir: ${e.message}`);
+        throw e;
+      }
+    }
   }
   const workloadPath = o.workload ?? (processSpec ? join(PACKAGE_ROOT, 'src/process/program-workload.ts') : defaultWorkloadPath());
   let loaded;

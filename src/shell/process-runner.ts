@@ -57,6 +57,8 @@ export class ProcessRunner {
   #stopping: ChildProcess | null = null;
   #lastPrimary: number | null = null;
   #startNotBeforeMs = Number.NEGATIVE_INFINITY;
+  /** The program stopped because this board handed it over: one last consistent point goes out first. */
+  #finalSync = false;
 
   constructor(p: ProcessRunnerParts) {
     this.#p = p;
@@ -78,6 +80,12 @@ export class ProcessRunner {
   tick(nowMs: number, view: MembershipView, cycle: number): void {
     if (view.primary !== this.#p.selfIdx && this.#child) this.#stop('this board is no longer primary');
     if (this.#stopping) return; // the messages wait (bounded) until the program is down
+    if (this.#finalSync) {
+      // Still primary in the checkpoint protocol (nothing was stepped while the program stopped):
+      // the state as the program left it goes to the others, then the new holder's query is answered.
+      this.#finalSync = false;
+      if (this.core.role === 'primary') this.#sync(cycle, view);
+    }
     const inbox = this.#inbox;
     this.#inbox = [];
     // The last other board this one saw holding the program: the one a takeover waits out.
@@ -169,7 +177,10 @@ export class ProcessRunner {
     const t = setTimeout(() => child.kill('SIGKILL'), this.#p.spec.stopGraceMs);
     child.once('exit', () => {
       clearTimeout(t);
-      if (this.#stopping === child) this.#stopping = null;
+      if (this.#stopping === child) {
+        this.#stopping = null;
+        this.#finalSync = true;
+      }
       this.#p.log.append('program-stopped', { pid: child.pid ?? null });
     });
   }
