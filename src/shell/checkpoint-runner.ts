@@ -9,15 +9,14 @@
  * for lockstep workloads) takes them on the cycle grid it already has. A step still running at
  * the next cycle start is not doubled: that cycle has no epoch (the output stage holds).
  */
-import { CheckpointCore, makeCheckpointConfig, type CkptEffect, type CkptMsg, type MembershipView } from '../checkpoint/core.ts';
-import { CHUNK_DATA_BYTES_MAX, decodeCkpt, encodeCkpt } from '../checkpoint/codec.ts';
+import { CheckpointCore, makeCheckpointConfig, type CkptEffect, type MembershipView } from '../checkpoint/core.ts';
+import { CHUNK_DATA_BYTES_MAX, encodeCkpt } from '../checkpoint/codec.ts';
+import { CkptInbox } from './ckpt-inbox.ts';
 import { MsgType } from '../bus/msgtypes.ts';
 import type { BoardLog } from '../eventlog/eventlog.ts';
 import type { Workload } from '../workload/types.ts';
 import type { ProcessIo } from './board.ts';
 
-/** Messages queued between ticks at most (a flood is dropped and counted, never unbounded). */
-const inboxMax = 512;
 /** The largest state a checkpoint workload may have (encoded). */
 export const CHECKPOINT_STATE_BYTES_MAX = 64 * 1024;
 
@@ -33,9 +32,9 @@ export interface CheckpointRunnerParts<S> {
 
 export class CheckpointRunner<S> {
   readonly core: CheckpointCore;
-  readonly stats = { epochs: 0, released: 0, skipped: 0, stepErrors: 0, badMessages: 0, dropped: 0 };
+  readonly stats = { epochs: 0, released: 0, skipped: 0, stepErrors: 0 };
   readonly #p: CheckpointRunnerParts<S>;
-  #inbox: CkptMsg[] = [];
+  readonly #inbox = new CkptInbox();
   #state: S | null = null;
   #running = false;
   #lastStartedCycle = -1;
@@ -54,18 +53,14 @@ export class CheckpointRunner<S> {
 
   /** A frame of type Checkpoint from a peer. */
   receive(payload: Uint8Array): void {
-    const d = decodeCkpt(payload);
-    if (!d.ok) { this.stats.badMessages++; return; }
-    if (this.#inbox.length >= inboxMax) { this.stats.dropped++; return; }
-    this.#inbox.push(d.msg);
+    this.#inbox.receive(payload);
   }
 
   /** One step at `nowMs` with the membership as it stands; `cycle` is the rig's current cycle. */
   tick(nowMs: number, view: MembershipView, cycle: number): void {
     this.#view = view;
     this.#cycle = cycle;
-    const inbox = this.#inbox;
-    this.#inbox = [];
+    const inbox = this.#inbox.take();
     this.#apply(this.core.step(nowMs, inbox, view));
     if (this.core.role !== 'primary' || cycle <= this.#lastStartedCycle) return;
     if (this.#running) { this.stats.skipped++; this.#lastStartedCycle = cycle; return; }
@@ -83,7 +78,7 @@ export class CheckpointRunner<S> {
   }
 
   get statusLine(): Record<string, unknown> {
-    return { role: this.core.role, term: this.core.term, held: this.core.heldEpoch, releasedEpoch: this.core.releasedEpoch, ...this.stats };
+    return { role: this.core.role, term: this.core.term, held: this.core.heldEpoch, releasedEpoch: this.core.releasedEpoch, ...this.stats, ...this.#inbox.stats };
   }
 
   #startEpoch(epoch: number): void {

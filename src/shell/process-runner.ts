@@ -12,15 +12,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { CheckpointCore, makeCheckpointConfig, type CkptEffect, type MembershipView } from '../checkpoint/core.ts';
-import { CHUNK_DATA_BYTES_MAX, decodeCkpt, encodeCkpt } from '../checkpoint/codec.ts';
+import { CHUNK_DATA_BYTES_MAX, encodeCkpt } from '../checkpoint/codec.ts';
+import { CkptInbox } from './ckpt-inbox.ts';
 import { MsgType } from '../bus/msgtypes.ts';
 import type { BoardLog } from '../eventlog/eventlog.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ProcessSpec } from '../process/spec.ts';
 import { readStateDir, StateDirTooLarge, writeStateDir } from '../process/state-dir.ts';
-import type { CkptMsg } from '../checkpoint/core.ts';
 
-const inboxMax = 512;
 
 export interface ProcessRunnerParts {
   selfIdx: number;
@@ -45,9 +44,9 @@ export interface ProcessRunnerParts {
 
 export class ProcessRunner {
   readonly core: CheckpointCore;
-  readonly stats = { starts: 0, exits: 0, syncs: 0, syncErrors: 0, badMessages: 0, dropped: 0 };
+  readonly stats = { starts: 0, exits: 0, syncs: 0, syncErrors: 0 };
   readonly #p: ProcessRunnerParts;
-  #inbox: CkptMsg[] = [];
+  readonly #inbox = new CkptInbox();
   #child: ChildProcess | null = null;
   #lastSyncMs = Number.NEGATIVE_INFINITY;
   #exits: number[] = [];
@@ -70,11 +69,9 @@ export class ProcessRunner {
     }));
   }
 
+  /** A frame of type Checkpoint from a peer. */
   receive(payload: Uint8Array): void {
-    const d = decodeCkpt(payload);
-    if (!d.ok) { this.stats.badMessages++; return; }
-    if (this.#inbox.length >= inboxMax) { this.stats.dropped++; return; }
-    this.#inbox.push(d.msg);
+    this.#inbox.receive(payload);
   }
 
   tick(nowMs: number, view: MembershipView, cycle: number): void {
@@ -86,8 +83,7 @@ export class ProcessRunner {
       this.#finalSync = false;
       if (this.core.role === 'primary') this.#sync(cycle, view);
     }
-    const inbox = this.#inbox;
-    this.#inbox = [];
+    const inbox = this.#inbox.take();
     // The last other board this one saw holding the program: the one a takeover waits out.
     if (view.primary !== null && view.primary !== this.#p.selfIdx) this.#lastPrimary = view.primary;
     const wasPrimary = this.#lastPrimary;
@@ -113,7 +109,7 @@ export class ProcessRunner {
   }
 
   get statusLine(): Record<string, unknown> {
-    return { role: this.core.role, term: this.core.term, held: this.core.heldEpoch, running: this.#child !== null, pid: this.#child?.pid ?? null, ...this.stats };
+    return { role: this.core.role, term: this.core.term, held: this.core.heldEpoch, running: this.#child !== null, pid: this.#child?.pid ?? null, ...this.stats, ...this.#inbox.stats };
   }
 
   /** Stops the program (shutdown, or no longer primary). */

@@ -27,6 +27,26 @@ interface Fault {
   remaining: number;
 }
 
+/**
+ * A read message from a device with 16-bit registers sent most-significant byte first (INA219
+ * SBOS448G §8.5.6, ADS1115 SBAS444 §9.5.3, TMP102 SBOS397 §7.5.3): MSB, LSB, MSB, ... of the
+ * pointed register; every read message starts again at the MSB.
+ */
+export function be16ReadBytes(value: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = i % 2 === 0 ? (value >> 8) & 0xff : value & 0xff;
+  return out;
+}
+
+/**
+ * A write message to such a device: [pointer] moves the pointer, [pointer, MSB, LSB] also writes
+ * the register; a message with one data byte is incomplete and writes nothing. null: empty.
+ */
+export function be16WriteMessage(data: Uint8Array, pointerMask: number): { pointer: number; value: number | null } | null {
+  if (data.length === 0) return null;
+  return { pointer: data[0]! & pointerMask, value: data.length < 3 ? null : (data[1]! << 8) | data[2]! };
+}
+
 export class SimI2cBus extends ValidatingI2cBus {
   readonly where: string;
   readonly #devices = new Map<number, I2cDeviceModel>();

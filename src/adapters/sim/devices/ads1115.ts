@@ -29,7 +29,7 @@
  *   input below GND gives a negative code here, unlike the real part.
  * - No comparator and no ALERT/RDY pin (§9.3.7, §9.3.8); no general-call reset (§9.5.1.2).
  */
-import type { I2cDeviceModel } from '../i2c.ts';
+import { be16ReadBytes, be16WriteMessage, type I2cDeviceModel } from '../i2c.ts';
 
 export type Ads1115Pin = 'AIN0' | 'AIN1' | 'AIN2' | 'AIN3';
 
@@ -63,7 +63,6 @@ export class Ads1115Model implements I2cDeviceModel {
   conversionsStarted = 0;
   #pins = [0, 0, 0, 0];
   #pointer = 0;
-  #readOdd = false;
   /** Config bits 14:0 as written; OS is computed from the conversion state. */
   #config = ADS1115_CONFIG_RESET & 0x7fff;
   #conversion = 0;
@@ -139,11 +138,11 @@ export class Ads1115Model implements I2cDeviceModel {
   }
 
   write(data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.#pointer = data[0]! & 0x3; // bits 7:2 are reserved, written 0 (§9.6.1)
-    this.#readOdd = false;
-    if (data.length < 3) return; // a pointer write, or an incomplete register write (ignored)
-    const value = (data[1]! << 8) | data[2]!; // MSB first (§9.5.3)
+    const m = be16WriteMessage(data, 0x3); // pointer bits 7:2 are reserved, written 0 (§9.6.1)
+    if (!m) return;
+    this.#pointer = m.pointer;
+    if (m.value === null) return; // a pointer write, or an incomplete register write (ignored)
+    const value = m.value;
     switch (this.#pointer) {
       case 0:
         return; // conversion register is read-only
@@ -163,12 +162,7 @@ export class Ads1115Model implements I2cDeviceModel {
   read(length: number): Uint8Array {
     if (this.#pointer === 0 && this.#continuous && length > 0) this.#conversion = this.#convert();
     const value = this.register(this.#pointer);
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) {
-      out[i] = this.#readOdd ? value & 0xff : value >> 8;
-      this.#readOdd = !this.#readOdd;
-    }
-    this.#readOdd = false; // each read message starts at the MSB
+    const out = be16ReadBytes(value, length);
     // One config read is one poll of OS: a busy conversion comes one poll nearer completion.
     if (this.#pointer === 1 && this.#busy && length > 0 && --this.#busyReadsLeft <= 0) this.#complete();
     return out;

@@ -20,7 +20,7 @@
  * computed when read, from the stored shunt, bus and calibration values.
  */
 import { ina219Reg } from '../../../watchdog/core-ina219.ts';
-import type { I2cDeviceModel } from '../i2c.ts';
+import { be16ReadBytes, be16WriteMessage, type I2cDeviceModel } from '../i2c.ts';
 
 export const INA219_CONFIG_RESET = 0x399f;
 /** Shunt voltage LSB, 10 µV (§8.6.3.1). */
@@ -34,7 +34,6 @@ const toI16 = (v: number): number => (v << 16) >> 16;
 export class Ina219 implements I2cDeviceModel {
   readonly shuntOhms: number;
   #pointer = 0;
-  #readOdd = false;
   #config = INA219_CONFIG_RESET;
   #calibration = 0;
   /** Last conversion results, in register LSBs (shunt signed, bus unsigned 13-bit). */
@@ -111,11 +110,11 @@ export class Ina219 implements I2cDeviceModel {
   }
 
   write(data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.#pointer = data[0]!;
-    this.#readOdd = false;
-    if (data.length < 3) return; // a pointer write, or an incomplete register write (ignored)
-    const value = (data[1]! << 8) | data[2]!; // MSB first (§8.5.6)
+    const m = be16WriteMessage(data, 0xff);
+    if (!m) return;
+    this.#pointer = m.pointer;
+    if (m.value === null) return; // a pointer write, or an incomplete register write (ignored)
+    const value = m.value; // MSB first (§8.5.6)
     if (this.#pointer === ina219Reg.config) {
       if (value & 0x8000) {
         this.#reset(); // RST self-clears (§8.6.2.1)
@@ -131,12 +130,7 @@ export class Ina219 implements I2cDeviceModel {
 
   read(length: number): Uint8Array {
     const value = this.register(this.#pointer);
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) {
-      out[i] = this.#readOdd ? value & 0xff : value >> 8;
-      this.#readOdd = !this.#readOdd;
-    }
-    this.#readOdd = false; // each read message starts at the MSB
+    const out = be16ReadBytes(value, length);
     if (this.#pointer === ina219Reg.power && length > 0) this.#cnvr = false; // §8.6.3.2
     return out;
   }

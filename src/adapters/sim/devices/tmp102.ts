@@ -25,7 +25,7 @@
  * (the real part waits for its next conversion). AL follows the comparator with a fault queue of
  * one, whatever F1 F0 and TM say; there is no ALERT pin and no SMBus alert response.
  */
-import type { I2cDeviceModel } from '../i2c.ts';
+import { be16ReadBytes, be16WriteMessage, type I2cDeviceModel } from '../i2c.ts';
 
 export const TMP102_CONFIG_RESET = 0x60a0;
 export const TMP102_T_LOW_RESET = 0x4b00;
@@ -53,7 +53,6 @@ export function tmp102Lsbs(celsius: number): number {
 
 export class Tmp102Model implements I2cDeviceModel {
   #pointer = 0;
-  #readOdd = false;
   #config = TMP102_CONFIG_RESET & WRITABLE;
   #tLow = TMP102_T_LOW_RESET;
   #tHigh = TMP102_T_HIGH_RESET;
@@ -118,11 +117,11 @@ export class Tmp102Model implements I2cDeviceModel {
   }
 
   write(data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.#pointer = data[0]! & 0x3;
-    this.#readOdd = false;
-    if (data.length < 3) return; // a pointer write, or an incomplete register write (ignored)
-    const value = (data[1]! << 8) | data[2]!; // MSB first
+    const m = be16WriteMessage(data, 0x3);
+    if (!m) return;
+    this.#pointer = m.pointer;
+    if (m.value === null) return; // a pointer write, or an incomplete register write (ignored)
+    const value = m.value;
     switch (this.#pointer) {
       case 0:
         return; // temperature register is read-only
@@ -140,12 +139,7 @@ export class Tmp102Model implements I2cDeviceModel {
 
   read(length: number): Uint8Array {
     const value = this.register(this.#pointer);
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) {
-      out[i] = this.#readOdd ? value & 0xff : value >> 8;
-      this.#readOdd = !this.#readOdd;
-    }
-    this.#readOdd = false; // each read message starts at the MSB
+    const out = be16ReadBytes(value, length);
     return out;
   }
 }
