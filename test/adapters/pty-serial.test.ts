@@ -256,3 +256,28 @@ test('a line rate paces the cable like a UART: 2000 bytes at 20 kB/s take at lea
   t.true(elapsedMs >= 90, `paced: ${elapsedMs.toFixed(1)} ms`); // can only be slower under load
   t.is(cable.stats.aToB.queueDroppedBytes, 0);
 });
+
+test('a board that answers from inside its read callback with more than the kernel takes at once keeps writing (bindings-cpp re-arm quirk)', async (t) => {
+  // b answers each request it reads with 32 KiB: the pty takes only part at once, so the rest
+  // waits for 'writable' while the read callback re-arms 'readable'. bindings-cpp's poller starts
+  // libuv's poll with only the event just asked for; without asking for both again, b's link
+  // never writes the rest and a's wait for the answer times out.
+  const { cable, a, b, received } = await rig(t);
+  const answer = Buffer.alloc(32 * 1024, 0xa5);
+  let refused = 0;
+  // No assertion in here: this runs inside the native poller's callback, where a throw aborts the process.
+  b.onData(() => {
+    if (!b.write(answer)) refused++;
+  });
+  for (let i = 0; i < 4; i++) {
+    a.write(Buffer.from([i]));
+    try {
+      await waitFor(`answer ${i} at a`, () => received('a').length >= (i + 1) * answer.length, 3000);
+    } finally {
+      t.log(`after request ${i}: a got ${received('a').length} bytes; b sent ${b.stats.txBytes}; cable b->a ${cable.stats.bToA.bytesOut}`);
+    }
+  }
+  t.is(received('a').length, 4 * answer.length);
+  t.is(refused, 0, 'every answer was queued');
+  t.is(b.stats.txDropped, 0);
+});

@@ -62,8 +62,13 @@ interface UnixPort extends BindingPortInterface {
   readonly fd: number | null;
   readonly poller: {
     once(event: 'readable' | 'writable' | 'disconnect', cb: (err: (Error & { canceled?: boolean }) | null) => void): unknown;
+    poll(eventFlags: number): void;
   };
 }
+
+/** bindings-cpp's poller flags (dist/poller.js EVENTS). */
+const UV_READABLE = 0b0001;
+const UV_WRITABLE = 0b0010;
 
 const RX_CHUNK_BYTES = 4096;
 const retryable = (code: unknown) => code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR';
@@ -112,6 +117,20 @@ class DirectLink implements SerialLink {
       this.#readAvailable();
       if (this.#open) this.#armRead();
     });
+    // once('readable') asked for readable alone: that is all when no write waits.
+    if (this.#waitingWritable) this.#repoll();
+  }
+
+  /**
+   * bindings-cpp's Poller::poll (src/poller.cpp, 12.x) starts the libuv poll with only the event
+   * just asked for (`uv_poll_start(handle, events, ...)`, not the events still wanted), so
+   * re-arming 'readable' while a write waits for 'writable' (a data listener that answered with
+   * a write the kernel took only part of) drops the writable wait: the link never writes again,
+   * and the other way round reads stop while a write waits. Ask for everything still wanted,
+   * whenever a write waits (a read is always wanted).
+   */
+  #repoll(): void {
+    this.port.poller.poll(UV_READABLE | (this.#waitingWritable ? UV_WRITABLE : 0));
   }
 
   #readAvailable(): void {
@@ -193,6 +212,7 @@ class DirectLink implements SerialLink {
       }
       if (this.#tx.length > 0) this.#armWrite();
     });
+    this.#repoll();
   }
 
   #lost(reason: Error | null): void {
