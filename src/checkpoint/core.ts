@@ -114,6 +114,13 @@ interface Held {
   outputs: number[];
 }
 
+interface Encoded {
+  data: Uint8Array;
+  /** null: the whole state. */
+  base: Held | null;
+  sum: number;
+}
+
 interface Assembly {
   term: number;
   epoch: number;
@@ -196,12 +203,16 @@ export class CheckpointCore {
     this.#inflight.set(epoch, held);
     // An epoch not acknowledged within a few more is lost (its chunks or its ack were): forget it.
     for (const e of this.#inflight.keys()) if (e < epoch - inflightEpochsMax) this.#inflight.delete(e);
+    // Both backups usually acknowledged the same base: one delta (and checksum) serves both.
+    const made = new Map<Held | null, Encoded>();
     for (let b = 0; b < this.cfg.boards; b++) {
       if (b === this.cfg.self || !(view.membersMask & bit(b))) continue;
       // A delta against the last checkpoint the backup acknowledged, while it is one it still keeps.
-      const base = this.#ackedBy[b]!;
-      const usable = base.term !== NONE && epoch - base.epoch <= recentMax - 1;
-      this.#sendCheckpoint(held, usable ? base : null, b, false);
+      const acked = this.#ackedBy[b]!;
+      const base = acked.term !== NONE && epoch - acked.epoch <= recentMax - 1 ? acked : null;
+      let enc = made.get(base);
+      if (!enc) made.set(base, (enc = this.#encode(held, base)));
+      this.#sendEncoded(held, enc, b, false);
     }
     return this.#take();
   }
@@ -395,13 +406,23 @@ export class CheckpointCore {
     }
   }
 
+  /** The bytes a checkpoint travels as: a delta against `base` when that is smaller, else the whole state. */
+  #encode(held: Held, base: Held | null): Encoded {
+    const delta = base ? makeDelta(base.bytes, held.bytes) : null;
+    const full = !delta || delta.length >= held.bytes.length;
+    const data = full ? held.bytes : delta;
+    return { data, base: full ? null : base, sum: fnv1a32(data) };
+  }
+
   #sendCheckpoint(held: Held, base: Held | null, to: BoardIndex, xfer: boolean): void {
-    const payload = base ? makeDelta(base.bytes, held.bytes) : held.bytes;
-    const full = !base || payload.length >= held.bytes.length;
-    const data = full ? held.bytes : payload;
+    this.#sendEncoded(held, this.#encode(held, base), to, xfer);
+  }
+
+  #sendEncoded(held: Held, enc: Encoded, to: BoardIndex, xfer: boolean): void {
+    const { data, base, sum } = enc;
+    const full = base === null;
     const size = this.cfg.chunkBytesMax;
     const count = Math.max(1, Math.ceil(data.length / size));
-    const sum = fnv1a32(data);
     for (let i = 0; i < count; i++) {
       this.#fx.push({
         kind: 'send', to,
