@@ -102,10 +102,11 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
     .option('--io <file>', IO_HELP)
     .option('--process <command>', 'run this program on one board at a time instead of a workload (the process class): restarted in place, moved on failure, its state directory (FTC_STATE_DIR) replicated; e.g. "python3 logger.py"')
     .option('--state-dir <dir>', 'with --process: the state directory every board starts with (copied)')
+    .option('--metrics-base-port <p>', 'OpenMetrics for Prometheus: b1 on 127.0.0.1:P/metrics, b2 on P+1, b3 on P+2', intOption('--metrics-base-port', 1024, 65533))
     .addHelpText('after', FAULT_HELP)
     .action(async (o: {
       seed: number; rateHz: number; duration: number; fault: string[]; trace?: string; json?: boolean;
-      dashboard: boolean; logDir: string; runDir: string; config?: string; workload?: string; workloadOptions?: Record<string, unknown>; io?: string; process?: string; stateDir?: string;
+      dashboard: boolean; logDir: string; runDir: string; config?: string; workload?: string; workloadOptions?: Record<string, unknown>; io?: string; process?: string; stateDir?: string; metricsBasePort?: number;
     }) => {
       const faults: FaultSpec[] = o.fault.map((f) => parseFaultSpec(f));
       done(await runSim({
@@ -123,6 +124,7 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
         ...(o.io !== undefined ? { io: o.io } : {}),
         ...(o.process !== undefined ? { process: o.process } : {}),
         ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
+        ...(o.metricsBasePort !== undefined ? { metricsBasePort: o.metricsBasePort } : {}),
       }));
     });
 

@@ -130,6 +130,8 @@ export interface BoardConfig {
   workload?: { module: string; options: Record<string, unknown> };
   /** The workload's signals on this board's own sensors and lines (src/field/config.ts); absent: all over the plant link. */
   io?: FieldConfig;
+  /** OpenMetrics for Prometheus at http://listen/metrics (src/metrics/board-metrics.ts). */
+  metrics?: { listen: string };
   cycleHz: number;
   redundancy: { allowDuplex: boolean; allowSimplex: boolean; cleanCyclesToRejoin: number };
   console: { serialPath?: string; passwordHash?: string; allowInject: boolean };
@@ -240,6 +242,7 @@ const boardSpec = obj({
     options: withDefault(plainMapping(), {}),
   })),
   io: optional(fieldSpec),
+  metrics: optional(obj({ listen: str({ pattern: /^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, expect: 'HOST:PORT to serve /metrics on, e.g. 0.0.0.0:9464', lengthMax: 256 }) })),
   cycleHz: withDefault(int({ min: 1, max: 1000, unit: 'Hz' }), DEFAULTS.cycleHz),
   redundancy: withDefault(
     obj({

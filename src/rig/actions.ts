@@ -46,6 +46,8 @@ export interface SimOptions {
   process?: string;
   /** The state directory every board starts with (copied), for --process. */
   stateDir?: string;
+  /** Board bN serves OpenMetrics on 127.0.0.1:metricsBasePort+N-1. */
+  metricsBasePort?: number;
 }
 
 export interface DoctorOptions {

@@ -21,6 +21,8 @@ import type { DatagramLink } from '../ports/serial.ts';
 import { UdpPlantIo } from '../shell/plant-io.ts';
 import { boardExercise, warmUp, warmUpTiming } from '../shell/warm-up.ts';
 import { FieldIo } from '../field/field-io.ts';
+import { startMetricsServer } from '../metrics/board-metrics.ts';
+import type { BoardController } from '../shell/board.ts';
 import type { ProcessSpec } from '../process/spec.ts';
 import { openField } from '../field/open.ts';
 import { SimFieldBench } from '../field/sim-bench.ts';
@@ -213,6 +215,11 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
       return { ok: false, message: `${spec.kind} is injected by the simulator (ftc sim --fault ...), not from a board's console` };
     },
   });
+
+  if (cfg.metricsBasePort !== undefined) {
+    const m = await startMetricsServer(controller as BoardController<unknown>, self, { host: '127.0.0.1', port: cfg.metricsBasePort + selfIdx });
+    emitEvent({ kind: 'metrics', board: self, url: `http://${m.address}/metrics` });
+  }
 
   function control(c: BoardControl): void {
     switch (c.t) {

@@ -59,6 +59,8 @@ export interface SimChildConfig {
   io?: FieldConfig;
   /** The process class (`ftc sim --process CMD`): the program each board runs while primary, and the state directory every board starts with. */
   process?: { spec: ProcessSpec; stateDirInit: string | null };
+  /** `ftc sim --metrics-base-port P`: board bN serves OpenMetrics on 127.0.0.1:P+N-1. */
+  metricsBasePort?: number;
 }
 
 // ---- plant datagrams (JSON; the plant is simulated wiring, not a board-to-board link)

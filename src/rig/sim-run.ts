@@ -132,6 +132,9 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   mkdirSync(o.logDir, { recursive: true });
   const traceFile = resolve(o.traceFile ?? join(o.runDir, 'trace.jsonl'));
   const basePort = await freeBasePort();
+  if (o.metricsBasePort !== undefined && !o.json) {
+    out.write(`metrics: ${SIM_BOARDS.map((b, i) => `${b} http://127.0.0.1:${o.metricsBasePort! + i}/metrics`).join(', ')}\n`);
+  }
 
   // ---- cables: one per pair of boards, one per board for its console
   const cables = new Map<string, PtyCable>();
@@ -164,6 +167,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
     serial, console: consoles, keyHex: randomBytes(32).toString('hex'), traceFile, watchdogTimeoutMs,
     workload: loaded.path, workloadOptions: { ...loaded.options }, ...(io ? { io } : {}),
     ...(processSpec ? { process: { spec: processSpec, stateDirInit: o.stateDir === undefined ? null : resolve(o.stateDir) } } : {}),
+    ...(o.metricsBasePort !== undefined ? { metricsBasePort: o.metricsBasePort } : {}),
   };
 
   // ---- what the children say
@@ -482,6 +486,7 @@ export function describeEvent(ev: Record<string, unknown>, tMs: number): string 
     case 'health': return `${t}  ${who}: ${ev.what} ${ev.state} (${ev.cause})`;
     case 'lost-cycle': return `${t}  plant: cycle ${ev.cycle} had no output`;
     case 'process-exit': return `${t}  ${who}: process exited (${ev.signal ?? `code ${ev.code}`})`;
+    case 'metrics': return `${t}  ${who}: metrics at ${String(ev.url)}`;
     case 'process-spawn': return `${t}  ${who}: process started (boot ${ev.boot}, ${ev.reason})`;
     case 'stderr': return `${t}  ${who} stderr: ${ev.line}`;
     default: return null;

@@ -141,6 +141,8 @@ export class BoardController<S> {
   /** When the tick loop asked to be woken, and how late it was (deadline-keeping figures). */
   #wakeAtMs = 0;
   readonly timing = { ticks: 0, lateOver1Ms: 0, lateOver5Ms: 0, lateMaxMs: 0, lateMaxSinceStatusMs: 0 };
+  /** Since start, for the metrics: votes by outcome, failovers this board took, fences it pulled. */
+  readonly counts = { votes: {} as Record<string, number>, failovers: 0, handovers: 0, fences: 0 };
   #stopped = false;
   #silent = false;
   readonly #healthCauses = new Map<string, string>();
@@ -256,6 +258,16 @@ export class BoardController<S> {
   /** True once supervision has given up on this board (see #goSilent). */
   get silent(): boolean {
     return this.#silent;
+  }
+
+  /** Time left before the hardware watchdog would fire (timeout minus the time since the last feed), ms. */
+  watchdogMarginMs(): number {
+    return this.#p.watchdog.hw.timeoutMs - (this.#p.clock.nowMs() - this.#lastFeedMs);
+  }
+
+  /** The boot's number and why it happened (power-on, watchdog, restart), for the metrics. */
+  get bootInfo(): { boot: number; reason: string } {
+    return { boot: this.#p.boot, reason: this.#p.resetReason };
   }
 
   /** The johnny-five parts this board drives (LEDs, relays, button), if it has them. */
@@ -424,6 +436,7 @@ export class BoardController<S> {
         case 'fence':
           // Only a majority makes the core emit this; the reset line is pulled by one board.
           p.log.append('fence', { target: this.#name(e.board), cycle: e.cycle });
+          this.counts.fences++;
           p.pullResetLine(this.#name(e.board));
           break;
         case 'alarm':
@@ -445,6 +458,8 @@ export class BoardController<S> {
     if (active !== this.#lastActive) {
       // Logged once for the rig, by the board that takes the role over.
       if (this.#lastActive !== null && active === this.selfIdx && role === 'member') {
+        if (this.#handoverPending) this.counts.handovers++;
+        else this.counts.failovers++;
         this.#p.log.append(this.#handoverPending ? 'handover-done' : 'failover', {
           from: this.#name(this.#lastActive), to: this.#name(active), cycle: core.cycle, epoch: `${core.cycle}:${active}`,
         });
@@ -466,7 +481,9 @@ export class BoardController<S> {
     const last = this.votes[this.votes.length - 1]?.cycle ?? -1;
     if (core.lastVoteCycle > last) {
       for (const v of core.votesAfter(last)) {
-        this.votes.push(this.#voteInfo(v));
+        const info = this.#voteInfo(v);
+        this.counts.votes[info.outcome] = (this.counts.votes[info.outcome] ?? 0) + 1;
+        this.votes.push(info);
         if (this.votes.length > votesMax) this.votes.shift();
       }
     }

@@ -32,6 +32,7 @@ import { defaultWorkloadPath } from '../workload/default.ts';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import type { BoardController } from './board.ts';
 import { UdpPlantIo } from './plant-io.ts';
+import { startMetricsServer } from '../metrics/board-metrics.ts';
 import { checkFieldMapping, fieldResources, usesPlant } from '../field/config.ts';
 import { FieldIo } from '../field/field-io.ts';
 import { openField } from '../field/open.ts';
@@ -210,6 +211,15 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
       setTimeout(() => line.write(0), 100);
     },
   });
+  if (config.metrics) {
+    const hp = parseHostPort(config.metrics.listen);
+    try {
+      const m = await startMetricsServer(controller as BoardController<unknown>, self, { host: hp.host, port: hp.port });
+      log.append('metrics', { url: `http://${m.address}/metrics` });
+    } catch (e) {
+      throw new RunError(`metrics.listen: cannot listen on ${config.metrics.listen} (${(e as Error).message}); fix: a free port, or an address of this board`, 1);
+    }
+  }
   stopOnSignals(controller, log);
   return controller;
 }

@@ -25,6 +25,7 @@ export interface SimulateExtra {
   io?: string;
   /** The process class: this command instead of a workload. */
   process?: string;
+  metricsBasePort?: number;
   durationMs?: number;
   /** Something done to the running rig `atMs` after the start (an operator's command through a console), with its run dir. */
   during?: { atMs: number; run: (runDir: string) => Promise<unknown> };
@@ -57,6 +58,7 @@ export async function simulate(faults: string[], extra: SimulateExtra = {}) {
     ...(extra.workload !== undefined ? { workload: extra.workload } : {}),
     ...(extra.io !== undefined ? { io: extra.io } : {}),
     ...(extra.process !== undefined ? { process: extra.process } : {}),
+    ...(extra.metricsBasePort !== undefined ? { metricsBasePort: extra.metricsBasePort } : {}),
   }, out);
   if (timer) clearTimeout(timer);
   const duringResult: unknown = await ((during as Promise<unknown> | null) ?? Promise.resolve(undefined));
