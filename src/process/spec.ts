@@ -50,7 +50,8 @@ export class ProcessSpecError extends Error {
 
 /** A spec with its defaults, checked; throws ProcessSpecError naming the field and the fix. */
 export function makeProcessSpec(p: Partial<ProcessSpec> & { argv: string[] }, periodMs: number): ProcessSpec {
-  const s: ProcessSpec = { env: {}, ...PROCESS_DEFAULTS, ...p };
+  // The default sync period is at least one cycle, so a slow rig's default spec is valid too.
+  const s: ProcessSpec = { env: {}, ...PROCESS_DEFAULTS, syncPeriodMs: Math.max(PROCESS_DEFAULTS.syncPeriodMs, Math.ceil(periodMs)), ...p };
   if (!Array.isArray(s.argv) || s.argv.length === 0 || s.argv[0]!.trim() === '') throw new ProcessSpecError('process.argv', 'no command', 'give the program and its arguments, e.g. --process "python3 logger.py"');
   if (s.argv.length > ARGV_MAX || s.argv.some((a) => typeof a !== 'string' || a.length > ARG_CHARS_MAX)) throw new ProcessSpecError('process.argv', `more than ${ARGV_MAX} arguments or one over ${ARG_CHARS_MAX} characters`, 'keep the command line short; pass data through the state directory');
   const int = (field: keyof ProcessSpec, min: number, max: number, fix: string) => {

@@ -8,6 +8,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative, sep } from 'node:path';
 import { decodeState, encodeState } from '../workload/state-codec.ts';
 
+/** CBOR framing of one [path, bytes] entry, counted against the size limit with the bytes themselves. */
+const FILE_OVERHEAD_BYTES = 16;
+
 export class StateDirTooLarge extends Error {
   constructor(readonly bytes: number, readonly files: number, readonly bytesMax: number, readonly filesMax: number) {
     super(`the state directory holds ${files} files, ${bytes} bytes: over ${filesMax} files or ${bytesMax} bytes (process.stateBytesMax / stateFilesMax); fix: keep only the state the program needs to carry on there, or raise the limit`);
@@ -26,26 +29,37 @@ export function readStateDir(dir: string, bytesMax: number, filesMax: number): U
       if (!st) continue; // removed while we read: the next point has it right
       if (st.isDirectory()) walk(p);
       else if (st.isFile()) {
-        if (files.length + 1 > filesMax || bytes + st.size > bytesMax) throw new StateDirTooLarge(bytes + st.size, files.length + 1, bytesMax, filesMax);
+        // A file costs its bytes, its path and a few bytes of encoding: all of it travels.
+        const rel = relative(dir, p).split(sep).join('/');
+        const cost = st.size + rel.length + FILE_OVERHEAD_BYTES;
+        if (files.length + 1 > filesMax || bytes + cost > bytesMax) throw new StateDirTooLarge(bytes + cost, files.length + 1, bytesMax, filesMax);
         const data = readFileSync(p);
-        bytes += data.length;
-        files.push([relative(dir, p).split(sep).join('/'), new Uint8Array(data)]);
+        bytes += data.length + rel.length + FILE_OVERHEAD_BYTES;
+        files.push([rel, new Uint8Array(data)]);
       }
     }
   };
   if (existsSync(dir)) walk(dir);
-  return encodeState(files);
+  try {
+    return encodeState(files);
+  } catch (e) {
+    if (e instanceof RangeError) throw new StateDirTooLarge(bytes, files.length, bytesMax, filesMax);
+    throw e;
+  }
 }
 
 /** Replaces `dir` with the files of a consistent point (null: an empty directory). */
 export function writeStateDir(dir: string, point: Uint8Array | null): void {
   const files = point ? (decodeState(point) as [string, Uint8Array][]) : [];
+  // Every path checked before anything is written: a bad point leaves nothing behind.
+  for (const [rel] of files) {
+    if (rel.split('/').some((part) => part === '..' || part === '')) throw new Error(`state point names ${JSON.stringify(rel)}: not a path inside the state directory`);
+  }
   const fresh = `${dir}.new`;
   const old = `${dir}.old`;
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh, { recursive: true });
   for (const [rel, data] of files) {
-    if (rel.split('/').some((part) => part === '..' || part === '')) throw new Error(`state point names ${JSON.stringify(rel)}: not a path inside the state directory`);
     const p = join(fresh, ...rel.split('/'));
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, data);
