@@ -28,7 +28,7 @@ export interface SimulateExtra {
   metricsBasePort?: number;
   durationMs?: number;
   /** Something done to the running rig `atMs` after the start (an operator's command through a console), with its run dir. */
-  during?: { atMs: number; run: (runDir: string) => Promise<unknown> };
+  during?: { atMs: number; run: (runDir: string, events: () => readonly Record<string, unknown>[]) => Promise<unknown> };
 }
 
 export async function simulate(faults: string[], extra: SimulateExtra = {}) {
@@ -51,7 +51,7 @@ export async function simulate(faults: string[], extra: SimulateExtra = {}) {
     }
   });
   let during: Promise<unknown> | null = null;
-  const timer = extra.during ? setTimeout(() => { during = extra.during!.run(dir); }, extra.during.atMs) : null;
+  const timer = extra.during ? setTimeout(() => { during = extra.during!.run(dir, () => stamped.map((s) => s.event)); }, extra.during.atMs) : null;
   const { summary } = await runSim({
     seed, rateHz, durationMs: extra.durationMs ?? durationMsDefault, faults: faults.map((f) => parseFaultSpec(f)), traceFile: join(dir, 'trace.jsonl'),
     json: true, dashboard: false, logDir: join(dir, 'logs'), runDir: dir,
