@@ -17,7 +17,24 @@ const FNV32_PRIME = 0x01000193;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 
-export class Fnv32 {
+/** What both FNV-1a widths add on top of bytes: numbers, and lists of them. */
+abstract class ByteHash {
+  abstract addByte(b: number): this;
+  abstract addBytes(bytes: Uint8Array): this;
+  /** Adds the IEEE-754 bytes of x, so -0 and 0 or two NaN payloads hash differently, as they are different states. */
+  addF64(x: number): this {
+    f64[0] = x;
+    return this.addBytes(f64Bytes);
+  }
+  /** The count (one byte), then each value: ([a], [b, c]) and ([a, b], [c]) hash apart. */
+  addF64s(xs: readonly number[]): this {
+    this.addByte(xs.length);
+    for (const x of xs) this.addF64(x);
+    return this;
+  }
+}
+
+export class Fnv32 extends ByteHash {
   #h = FNV32_OFFSET;
   addByte(b: number): this {
     this.#h = Math.imul(this.#h ^ (b & 0xff), FNV32_PRIME) >>> 0;
@@ -27,16 +44,6 @@ export class Fnv32 {
     let h = this.#h;
     for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, FNV32_PRIME) >>> 0;
     this.#h = h;
-    return this;
-  }
-  /** Adds the IEEE-754 bytes of x, so -0 and 0 or two NaN payloads hash differently, as they are different states. */
-  addF64(x: number): this {
-    f64[0] = x;
-    return this.addBytes(f64Bytes);
-  }
-  addF64s(xs: readonly number[]): this {
-    this.addByte(xs.length);
-    for (const x of xs) this.addF64(x);
     return this;
   }
   value(): number {
@@ -102,7 +109,7 @@ const FNV64_PRIME_LOW = 0x1b3;
  *   new hi = low32(hi * 0x1b3 + high32(lo * 0x1b3) + (lo << 8))
  * high32(lo * 0x1b3) (< 0x1b3) comes from the 16-bit halves of lo, so all of it is int32 arithmetic.
  */
-export class Fnv64 {
+export class Fnv64 extends ByteHash {
   // Kept as int32 (| 0) between bytes: V8 keeps them in registers, untagged; value() makes them unsigned.
   #hi = FNV64_OFFSET_HI | 0;
   #lo = FNV64_OFFSET_LO | 0;
@@ -124,17 +131,6 @@ export class Fnv64 {
     }
     this.#hi = hi;
     this.#lo = lo;
-    return this;
-  }
-  /** Adds the IEEE-754 bytes of x, so -0 and 0 or two NaN payloads hash differently, as they are different states. */
-  addF64(x: number): this {
-    f64[0] = x;
-    return this.addBytes(f64Bytes);
-  }
-  /** The count (one byte, as Fnv32 does), then each value: ([a], [b, c]) and ([a, b], [c]) hash apart. */
-  addF64s(xs: readonly number[]): this {
-    this.addByte(xs.length);
-    for (const x of xs) this.addF64(x);
     return this;
   }
   value(): Digest {

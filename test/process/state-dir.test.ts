@@ -181,12 +181,14 @@ test('a directory within the configured limits either encodes or is StateDirTooL
   const root = tempRoot(t);
   const dir = join(root, 'state');
   populate(dir, Array.from({ length: 1024 }, (_, i): [string, Uint8Array] => [`f${String(i).padStart(4, '0')}`, new Uint8Array(60)]));
-  try {
-    readStateDir(dir, 60 * 1024, 1024);
-    t.pass();
-  } catch (e) {
-    t.true(e instanceof StateDirTooLarge, String(e));
-  }
+  // 1024 files of 60 bytes are exactly 60 KiB of data; with their paths (5 bytes) and framing (16)
+  // each costs 81 bytes, 82,944 in all: over the limit, and said so as StateDirTooLarge.
+  const e = t.throws(() => readStateDir(dir, 60 * 1024, 1024), { instanceOf: StateDirTooLarge });
+  t.regex(e!.message, /process\.stateBytesMax.*fix:/);
+  // The same files under a limit that covers their cost encode, within the codec's 64 KiB.
+  populate(join(root, 'small'), Array.from({ length: 512 }, (_, i): [string, Uint8Array] => [`f${String(i).padStart(4, '0')}`, new Uint8Array(60)]));
+  const point = readStateDir(join(root, 'small'), 60 * 1024, 1024);
+  t.true(point.length > 512 * 60 && point.length <= 64 * 1024, `${point.length} bytes`);
 });
 
 test('a missing directory reads as an empty point, which writes an empty directory', (t) => {
