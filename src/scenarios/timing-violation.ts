@@ -7,7 +7,8 @@
  * then the OS delays two of them by 25-40 ms at once, which is a second fault the rig is not
  * built to mask, and the cycle is lost. Each board logs such a wake (`late`, with the cycle), so
  * the run can say so itself: a lost cycle is the environment's when a board other than the ones
- * the scenario's faults name logged a late wake within one cycle of it. Every lost cycle must be
+ * the scenario's process faults name (a link fault delays no process) logged a late wake within
+ * one cycle of it. Every lost cycle must be
  * explained that way, and the wrong outputs must fit after the first one (a lost cycle makes the
  * plant diverge from the reference, so every later output differs): otherwise it is a real failure.
  */
@@ -27,10 +28,24 @@ export function faultBoards(events: readonly Ev[]): Set<string> {
   return out;
 }
 
+/**
+ * The boards whose late wakes a scenario's faults explain: those a process fault froze, stalled,
+ * killed or restarted. A link fault (cut, corrupt, partition) or a PSU/NIC fault makes nobody's
+ * process wake late: a late wake of a board it names is the machine's, as anywhere else.
+ */
+export function lateFaultBoards(events: readonly Ev[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of events) {
+    if (e.kind !== 'fault' || typeof e.spec !== 'string' || !/^(kill|hang|stall|restart|flip|button|sensor):/.test(e.spec)) continue;
+    for (const m of e.spec.matchAll(/\bb[0-9]+\b/g)) out.add(m[0]);
+  }
+  return out;
+}
+
 export function judgeLostCycles(events: readonly Ev[], summary: { cycles: number; lostCycles: number; wrongOutputs: number }): TimingVerdict {
   const lost = events.filter((e) => e.kind === 'lost-cycle' && typeof e.cycle === 'number').map((e) => e.cycle as number);
   if (summary.lostCycles === 0 || lost.length === 0) return { environment: false, detail: 'no lost cycle to explain' };
-  const touched = faultBoards(events);
+  const touched = lateFaultBoards(events);
   const late = events.filter((e) => e.kind === 'late' && typeof e.cycle === 'number' && typeof e.board === 'string' && !touched.has(e.board));
   const explained: string[] = [];
   for (const c of lost) {

@@ -28,3 +28,12 @@ test('a lost cycle with nobody late near it, or wrong outputs before the first l
 test('a run without lost cycles has nothing to excuse', (t) => {
   t.false(judgeLostCycles([fault, late('b2', 10)], { cycles: 120, lostCycles: 0, wrongOutputs: 0 }).environment);
 });
+
+test('a link fault delays no process: late wakes of the boards it names are the machine\'s, a hang\'s are the fault\'s', (t) => {
+  const lost = (cycle: number) => ({ kind: 'lost-cycle', cycle });
+  const late = (board: string, cycle: number) => ({ kind: 'late', board, cycle, detail: 'phase 0 40 ms late' });
+  const corrupt = { kind: 'fault', spec: 'corrupt:b1-b3/serial:0.001' };
+  t.true(judgeLostCycles([corrupt, late('b1', 166), late('b3', 166), lost(166)], { cycles: 300, lostCycles: 1, wrongOutputs: 0 }).environment);
+  const hang = { kind: 'fault', spec: 'hang:b1' };
+  t.false(judgeLostCycles([hang, late('b1', 90), lost(90)], { cycles: 300, lostCycles: 1, wrongOutputs: 0 }).environment);
+});
