@@ -39,12 +39,26 @@ export function be16ReadBytes(value: number, length: number): Uint8Array {
 }
 
 /**
- * A write message to such a device: [pointer] moves the pointer, [pointer, MSB, LSB] also writes
- * the register; a message with one data byte is incomplete and writes nothing. null: empty.
+ * A device with a pointer register and 16-bit registers sent most-significant byte first. A write
+ * message [pointer] moves the pointer; [pointer, MSB, LSB] also writes the register (the
+ * subclass's writeRegister); one data byte is an incomplete write and writes nothing. Reads send
+ * the pointed register (be16ReadBytes), with whatever side effects the device has.
  */
-export function be16WriteMessage(data: Uint8Array, pointerMask: number): { pointer: number; value: number | null } | null {
-  if (data.length === 0) return null;
-  return { pointer: data[0]! & pointerMask, value: data.length < 3 ? null : (data[1]! << 8) | data[2]! };
+export abstract class Be16RegisterDevice implements I2cDeviceModel {
+  /** The register reads and writes address. */
+  protected pointer = 0;
+
+  /** `pointerMask`: the pointer bits the device decodes (the rest are reserved, written 0). */
+  constructor(private readonly pointerMask: number) {}
+
+  write(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.pointer = data[0]! & this.pointerMask;
+    if (data.length >= 3) this.writeRegister(this.pointer, (data[1]! << 8) | data[2]!);
+  }
+
+  abstract read(length: number): Uint8Array;
+  protected abstract writeRegister(reg: number, value: number): void;
 }
 
 export class SimI2cBus extends ValidatingI2cBus {

@@ -29,7 +29,7 @@
  *   input below GND gives a negative code here, unlike the real part.
  * - No comparator and no ALERT/RDY pin (§9.3.7, §9.3.8); no general-call reset (§9.5.1.2).
  */
-import { be16ReadBytes, be16WriteMessage, type I2cDeviceModel } from '../i2c.ts';
+import { Be16RegisterDevice, be16ReadBytes } from '../i2c.ts';
 
 export type Ads1115Pin = 'AIN0' | 'AIN1' | 'AIN2' | 'AIN3';
 
@@ -57,12 +57,11 @@ export function ads1115Code(volts: number, fsrV: number): number {
   return Math.max(-32768, Math.min(32767, Math.round((volts * 32768) / fsrV)));
 }
 
-export class Ads1115Model implements I2cDeviceModel {
+export class Ads1115Model extends Be16RegisterDevice {
   readonly conversionPolls: number;
   /** Single-shot conversions started (OS = 1 written while powered down). */
   conversionsStarted = 0;
   #pins = [0, 0, 0, 0];
-  #pointer = 0;
   /** Config bits 14:0 as written; OS is computed from the conversion state. */
   #config = ADS1115_CONFIG_RESET & 0x7fff;
   #conversion = 0;
@@ -74,6 +73,7 @@ export class Ads1115Model implements I2cDeviceModel {
   #stuck: boolean;
 
   constructor(opts: Ads1115ModelOptions = {}) {
+    super(0x3); // pointer bits 7:2 are reserved, written 0 (§9.6.1)
     this.conversionPolls = opts.conversionPolls ?? 0;
     if (!Number.isInteger(this.conversionPolls) || this.conversionPolls < 0) {
       throw new RangeError(`Ads1115Model: conversionPolls must be an integer >= 0, got ${this.conversionPolls}`);
@@ -137,13 +137,8 @@ export class Ads1115Model implements I2cDeviceModel {
     }
   }
 
-  write(data: Uint8Array): void {
-    const m = be16WriteMessage(data, 0x3); // pointer bits 7:2 are reserved, written 0 (§9.6.1)
-    if (!m) return;
-    this.#pointer = m.pointer;
-    if (m.value === null) return; // a pointer write, or an incomplete register write (ignored)
-    const value = m.value;
-    switch (this.#pointer) {
+  protected writeRegister(reg: number, value: number): void {
+    switch (reg) {
       case 0:
         return; // conversion register is read-only
       case 1:
@@ -160,11 +155,11 @@ export class Ads1115Model implements I2cDeviceModel {
   }
 
   read(length: number): Uint8Array {
-    if (this.#pointer === 0 && this.#continuous && length > 0) this.#conversion = this.#convert();
-    const value = this.register(this.#pointer);
+    if (this.pointer === 0 && this.#continuous && length > 0) this.#conversion = this.#convert();
+    const value = this.register(this.pointer);
     const out = be16ReadBytes(value, length);
     // One config read is one poll of OS: a busy conversion comes one poll nearer completion.
-    if (this.#pointer === 1 && this.#busy && length > 0 && --this.#busyReadsLeft <= 0) this.#complete();
+    if (this.pointer === 1 && this.#busy && length > 0 && --this.#busyReadsLeft <= 0) this.#complete();
     return out;
   }
 }

@@ -20,7 +20,7 @@
  * computed when read, from the stored shunt, bus and calibration values.
  */
 import { ina219Reg } from '../../../watchdog/core-ina219.ts';
-import { be16ReadBytes, be16WriteMessage, type I2cDeviceModel } from '../i2c.ts';
+import { Be16RegisterDevice, be16ReadBytes } from '../i2c.ts';
 
 export const INA219_CONFIG_RESET = 0x399f;
 /** Shunt voltage LSB, 10 µV (§8.6.3.1). */
@@ -31,9 +31,8 @@ export const INA219_BUS_LSB_V = 0.004;
 const toU16 = (v: number): number => v & 0xffff;
 const toI16 = (v: number): number => (v << 16) >> 16;
 
-export class Ina219 implements I2cDeviceModel {
+export class Ina219 extends Be16RegisterDevice {
   readonly shuntOhms: number;
-  #pointer = 0;
   #config = INA219_CONFIG_RESET;
   #calibration = 0;
   /** Last conversion results, in register LSBs (shunt signed, bus unsigned 13-bit). */
@@ -45,6 +44,7 @@ export class Ina219 implements I2cDeviceModel {
   #amps = 0;
 
   constructor(opts: { shuntOhms?: number } = {}) {
+    super(0xff);
     this.shuntOhms = opts.shuntOhms ?? 0.1;
     if (!(this.shuntOhms > 0)) throw new RangeError(`Ina219: shuntOhms must be > 0, got ${this.shuntOhms}`);
   }
@@ -109,29 +109,24 @@ export class Ina219 implements I2cDeviceModel {
     this.#cnvr = false;
   }
 
-  write(data: Uint8Array): void {
-    const m = be16WriteMessage(data, 0xff);
-    if (!m) return;
-    this.#pointer = m.pointer;
-    if (m.value === null) return; // a pointer write, or an incomplete register write (ignored)
-    const value = m.value; // MSB first (§8.5.6)
-    if (this.#pointer === ina219Reg.config) {
+  protected writeRegister(reg: number, value: number): void {
+    if (reg === ina219Reg.config) {
       if (value & 0x8000) {
         this.#reset(); // RST self-clears (§8.6.2.1)
         return;
       }
       this.#config = value & 0x7fff; // bit 14 is unused; stored as written
       this.#cnvr = false; // writing the mode clears CNVR (§8.6.3.2); the next `setBus` sets it
-    } else if (this.#pointer === ina219Reg.calibration) {
+    } else if (reg === ina219Reg.calibration) {
       this.#calibration = value & 0xfffe; // FS0 is void (§8.6.4.1)
     }
     // Writes to read-only registers are ignored.
   }
 
   read(length: number): Uint8Array {
-    const value = this.register(this.#pointer);
+    const value = this.register(this.pointer);
     const out = be16ReadBytes(value, length);
-    if (this.#pointer === ina219Reg.power && length > 0) this.#cnvr = false; // §8.6.3.2
+    if (this.pointer === ina219Reg.power && length > 0) this.#cnvr = false; // §8.6.3.2
     return out;
   }
 }

@@ -25,7 +25,7 @@
  * (the real part waits for its next conversion). AL follows the comparator with a fault queue of
  * one, whatever F1 F0 and TM say; there is no ALERT pin and no SMBus alert response.
  */
-import { be16ReadBytes, be16WriteMessage, type I2cDeviceModel } from '../i2c.ts';
+import { Be16RegisterDevice, be16ReadBytes } from '../i2c.ts';
 
 export const TMP102_CONFIG_RESET = 0x60a0;
 export const TMP102_T_LOW_RESET = 0x4b00;
@@ -51,8 +51,7 @@ export function tmp102Lsbs(celsius: number): number {
   return Math.round(Math.max(TMP102_MIN_C, Math.min(TMP102_MAX_C, celsius)) / LSB_C);
 }
 
-export class Tmp102Model implements I2cDeviceModel {
-  #pointer = 0;
+export class Tmp102Model extends Be16RegisterDevice {
   #config = TMP102_CONFIG_RESET & WRITABLE;
   #tLow = TMP102_T_LOW_RESET;
   #tHigh = TMP102_T_HIGH_RESET;
@@ -63,6 +62,7 @@ export class Tmp102Model implements I2cDeviceModel {
   #alert = false;
 
   constructor(opts: { celsius?: number } = {}) {
+    super(0x3); // the pointer register's P1:P0 select one of four registers
     this.#celsius = Tmp102Model.#clamp(opts.celsius ?? 25);
     this.#converted = tmp102Lsbs(this.#celsius);
   }
@@ -116,13 +116,8 @@ export class Tmp102Model implements I2cDeviceModel {
     }
   }
 
-  write(data: Uint8Array): void {
-    const m = be16WriteMessage(data, 0x3);
-    if (!m) return;
-    this.#pointer = m.pointer;
-    if (m.value === null) return; // a pointer write, or an incomplete register write (ignored)
-    const value = m.value;
-    switch (this.#pointer) {
+  protected writeRegister(reg: number, value: number): void {
+    switch (reg) {
       case 0:
         return; // temperature register is read-only
       case 1:
@@ -138,7 +133,7 @@ export class Tmp102Model implements I2cDeviceModel {
   }
 
   read(length: number): Uint8Array {
-    const value = this.register(this.#pointer);
+    const value = this.register(this.pointer);
     const out = be16ReadBytes(value, length);
     return out;
   }
