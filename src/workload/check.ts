@@ -93,8 +93,8 @@ export interface TrialResult {
   roundTrip: Problem | null;
   reached: Problem | null;
   outputs: Problem | null;
-  /** Time of step + encode; null when no step completed. */
-  stepTimeUs: { p50: number; p99: number; max: number } | null;
+  /** Time of step + encode per cycle stepped, µs (one per cycle run, at most `cycles`). */
+  stepTimesUs: number[];
 }
 
 export type TrialMessage =
@@ -218,14 +218,26 @@ function determinism(a: TrialResult, b: TrialResult): CheckResult {
   return pass('deterministic', `the same state and outputs in two processes over ${n} cycles`);
 }
 
+/**
+ * Percentiles of step time, from the per-cycle minimum of the two processes: both step the same
+ * states, so the minimum is the step's own cost and a stall of one process (a neighbour, a GC of
+ * the machine's other work) drops out. A real cost shows in both and stays.
+ */
+export function stepTimeFigures(a: readonly number[], b: readonly number[]): { p50: number; p99: number; max: number } | null {
+  const n = Math.min(a.length, b.length);
+  if (n === 0) return null;
+  const sorted = Array.from({ length: n }, (_, i) => Math.min(a[i]!, b[i]!)).sort((x, y) => x - y);
+  const pct = (q: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
+  return { p50: pct(0.5), p99: pct(0.99), max: sorted[n - 1]! };
+}
+
 function stepTime(a: TrialResult, b: TrialResult, rateHz: number): CheckResult {
-  // The better of the two runs: both run at once, and a slow neighbour inflates one of them.
-  const t = [a.stepTimeUs, b.stepTimeUs].filter((x) => x !== null).sort((x, y) => x.p99 - y.p99)[0];
+  const t = stepTimeFigures(a.stepTimesUs, b.stepTimesUs);
   const periodUs = 1e6 / rateHz;
   const budgetUs = periodUs * STEP_BUDGET_FRACTION;
   const budget = `${fmtUs(budgetUs)} (${STEP_BUDGET_FRACTION * 100}% of the ${fmtUs(periodUs)} period at ${rateHz} Hz)`;
   if (!t) return pass('step-time', `no step completed to time; budget ${budget}`);
-  const figures = `step + encode p50 ${fmtUs(t.p50)}, p99 ${fmtUs(t.p99)}, max ${fmtUs(t.max)}`;
+  const figures = `step + encode CPU p50 ${fmtUs(t.p50)}, p99 ${fmtUs(t.p99)}, max ${fmtUs(t.max)} (each cycle's faster of two processes)`;
   if (t.p99 <= budgetUs) return pass('step-time', `${figures}; within ${budget}`);
   return fail('step-time', {
     detail: `${figures}: p99 exceeds ${budget}; the board also runs the protocol (input exchange, vote, commit) in each period and must meet its deadlines`,

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.ts';
 import { SIM_RATE_HZ_DEFAULT } from '../../src/rig/sim-timing.ts';
-import { CHECK_NAMES, checkExitCode, checkWorkload, formatCheckReport, type CheckName, type CheckOptions, type WorkloadCheckReport } from '../../src/workload/check.ts';
+import { CHECK_NAMES, checkExitCode, checkWorkload, formatCheckReport, stepTimeFigures, type CheckName, type CheckOptions, type WorkloadCheckReport } from '../../src/workload/check.ts';
 import { installGuards, runTrial } from '../../src/workload/check-runner.ts';
 import { loadWorkload } from '../../src/workload/loader.ts';
 
@@ -227,4 +227,16 @@ test('ftc workload check --help describes every option and check', async (t) => 
   const code = await main(['node', 'ftc', 'workload', 'check', '--help'], { out: (s) => (stdout += s), err: () => {} });
   t.is(code, 0);
   for (const w of ['<path>', '--rate-hz', '--cycles', '--seed', '--options', '--json', ...CHECK_NAMES, 'Exit 0']) t.true(stdout.includes(w), `${w} in:\n${stdout}`);
+});
+
+test('step-time figures sort numerically and take each cycle\'s faster process, so one process stalled once does not fail a cheap step', (t) => {
+  // Lexicographic order would put 95 after 1340 and call it the max.
+  const a = [814, 1340, 95, 900, 133_900];
+  const b = [820, 1300, 97, 880, 850];
+  const f = stepTimeFigures(a, b)!;
+  t.is(f.max, 1300);
+  t.is(f.p50, 850);
+  // A cost both processes pay stays in the figures.
+  t.is(stepTimeFigures([10, 50_000], [12, 49_000])!.max, 49_000);
+  t.is(stepTimeFigures([], [1]), null);
 });
