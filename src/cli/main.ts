@@ -100,7 +100,7 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
     .option('--workload <module>', WORKLOAD_HELP)
     .addOption(new Option('--workload-options <json>', "the workload's options, a JSON object (as workload.options in a board config)").argParser(jsonObjectOption))
     .option('--io <file>', IO_HELP)
-    .option('--process <command>', 'run this program on one board at a time instead of a workload (the process class): restarted in place, moved on failure, its state directory (FTC_STATE_DIR) replicated; e.g. "python3 logger.py"')
+    .option('--process <command>', 'run this program on one board at a time instead of a workload (the process class): restarted in place, moved on failure, its state directory (FTC_STATE_DIR) replicated; e.g. "python3 logger.py"; or a process config FILE.yaml (command, limits, probe, service address: docs/process.md)')
     .option('--state-dir <dir>', 'with --process: the state directory every board starts with (copied)')
     .option('--metrics-base-port <p>', 'OpenMetrics for Prometheus: b1 on 127.0.0.1:P/metrics, b2 on P+1, b3 on P+2', intOption('--metrics-base-port', 1024, 65533))
     .addHelpText('after', FAULT_HELP)

@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fieldResources, fieldSpec, type FieldConfig } from '../field/config.ts';
+import { processSectionSpec, processSpecOf, type ProcessSection } from '../process/config.ts';
 import { checkWatchdogConfig } from '../watchdog/core-gate.ts';
 import { WatchdogConfigError } from '../watchdog/core-config-error.ts';
 import { DEFAULTS } from './defaults.ts';
@@ -132,6 +133,8 @@ export interface BoardConfig {
   io?: FieldConfig;
   /** OpenMetrics for Prometheus at http://listen/metrics (src/metrics/board-metrics.ts). */
   metrics?: { listen: string };
+  /** The process class (src/process/config.ts): this program runs on one board of the rig at a time, instead of a workload. */
+  process?: ProcessSection;
   cycleHz: number;
   redundancy: { allowDuplex: boolean; allowSimplex: boolean; cleanCyclesToRejoin: number };
   console: { serialPath?: string; passwordHash?: string; allowInject: boolean };
@@ -243,6 +246,7 @@ const boardSpec = obj({
   })),
   io: optional(fieldSpec),
   metrics: optional(obj({ listen: str({ pattern: /^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, expect: 'HOST:PORT to serve /metrics on, e.g. 0.0.0.0:9464', lengthMax: 256 }) })),
+  process: optional(processSectionSpec),
   cycleHz: withDefault(int({ min: 1, max: 1000, unit: 'Hz' }), DEFAULTS.cycleHz),
   redundancy: withDefault(
     obj({
@@ -283,6 +287,13 @@ const EXTRA_SERIAL_PATH = /^\/dev\/(?:ttyUSB\d+|ttyACM\d+|serial\/by-(?:id|path)
 function checkBoardConfig(c: Partial<BoardConfig>, hw: HardwareDef | undefined, issues: Issues): void {
   const { board, rig, links, gpio: g, i2c, watchdog: w, cycleHz, redundancy, console: con, auth, io } = c;
   const field = io ? fieldResources(io) : { pins: [], addresses: [] };
+
+  // The process class: its limits against the cycle (a probe once a cycle at most), and no workload beside it.
+  if (c.process) {
+    processSpecOf(c.process, 1000 / (cycleHz ?? DEFAULTS.cycleHz), ['process'], issues);
+    if (c.workload) issues.add(['workload'], c.workload.module, 'is set beside process', 'give one: a workload module (lockstep or checkpoint) or a process (any program)');
+    if (io) issues.add(['io'], 'io', 'is set beside process', 'remove io: a process does its own I/O');
+  }
 
   // Rig: this board is a member, ids and ranks distinct.
   if (board && rig) {

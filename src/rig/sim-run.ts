@@ -22,10 +22,12 @@ import type { FieldConfig } from '../field/config.ts';
 import { loadFieldFile } from '../field/load.ts';
 import { fieldWorld } from '../field/sim-quantise.ts';
 import { benchProblems } from '../field/sim-bench.ts';
-import { defaultWorkloadPath, PACKAGE_ROOT } from '../workload/default.ts';
+import { defaultWorkloadPath, PACKAGE_ROOT, PROGRAM_WORKLOAD_PATH } from '../workload/default.ts';
 import { makeProcessSpec, ProcessSpecError, splitCommand, type ProcessSpec } from '../process/spec.ts';
 import { programSummary } from './summary.ts';
 import { readStateDir, StateDirTooLarge } from '../process/state-dir.ts';
+import { loadProcessFile } from '../process/config.ts';
+import { lookupUser } from '../process/user.ts';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import { UsageError, type SimOptions } from './actions.ts';
 import { makeVoterConfig } from '../voter/config.ts';
@@ -88,12 +90,28 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   if (o.stateDir !== undefined && o.process === undefined) throw new UsageError('--state-dir: only with --process (the program\'s state directory)');
   let processSpec: ProcessSpec | undefined;
   if (o.process !== undefined) {
-    try {
-      // Relative paths in the command are the user's, as typed in this directory.
-      processSpec = makeProcessSpec({ argv: splitCommand(o.process), cwd: process.cwd() }, 1000 / o.rateHz);
-    } catch (e) {
-      if (e instanceof ProcessSpecError) throw new UsageError(e.message);
-      throw e;
+    if (/\.ya?ml$/.test(o.process)) {
+      // A process section of its own: command, limits, probe, address (src/process/config.ts).
+      if (!existsSync(o.process)) throw new UsageError(`--process: ${o.process} does not exist; fix: give the process config file, or the command itself`);
+      const r = loadProcessFile(o.process, 1000 / o.rateHz);
+      if ('errors' in r) throw new UsageError(`--process: ${r.errors.length} problem(s):\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
+      // Relative paths in the command are the config file's.
+      processSpec = { ...r.spec, cwd: r.spec.cwd ?? dirname(resolve(o.process)) };
+      if (processSpec.user !== undefined) {
+        try {
+          lookupUser(processSpec.user);
+        } catch (e) {
+          throw new UsageError(`--process: ${(e as Error).message}`);
+        }
+      }
+    } else {
+      try {
+        // Relative paths in the command are the user's, as typed in this directory.
+        processSpec = makeProcessSpec({ argv: splitCommand(o.process), cwd: process.cwd() }, 1000 / o.rateHz);
+      } catch (e) {
+        if (e instanceof ProcessSpecError) throw new UsageError(e.message);
+        throw e;
+      }
     }
     if (o.stateDir !== undefined && !existsSync(o.stateDir)) throw new UsageError(`--state-dir: ${o.stateDir} does not exist; fix: give the directory the program starts with, or leave it out (an empty one)`);
     if (o.stateDir !== undefined) {
@@ -105,7 +123,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       }
     }
   }
-  const workloadPath = o.workload ?? (processSpec ? join(PACKAGE_ROOT, 'src/process/program-workload.ts') : defaultWorkloadPath());
+  const workloadPath = o.workload ?? (processSpec ? PROGRAM_WORKLOAD_PATH : defaultWorkloadPath());
   let loaded;
   try {
     loaded = await loadWorkload(workloadPath, o.workloadOptions ?? {});

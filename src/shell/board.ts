@@ -36,6 +36,9 @@ import { PsuMonitor, type PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { WatchdogService } from '../watchdog/watchdog-service.ts';
 import type { Workload } from '../workload/types.ts';
 
+/** Supervised: how long a program this board must stop has outlived SIGKILL (src/shell/process-runner.ts). */
+const programUnstoppableMeasurement = 'programUnstoppableMs';
+
 /** Longest sleep between ticks: pings, link up/down and the watchdog feed need a regular step. */
 export const tickMaxMs = 20;
 /** Votes kept for the console. */
@@ -184,6 +187,8 @@ export class BoardController<S> {
         measurements: [
           { name: eventLoopDelayMeasurement, limit: wdtTimeoutMs / 2, exceededTolerance: 0, staleMs: 5000 },
           { name: heapUsedMeasurement, limit: heapUsedMbMax, exceededTolerance: 2, staleMs: 5000 },
+          // A program that outlives SIGKILL's wait cannot be stopped here: the watchdog's reset stops it.
+          ...(parts.process ? [{ name: programUnstoppableMeasurement, limit: 0, exceededTolerance: 0, staleMs: wdtTimeoutMs }] : []),
         ],
       },
       this.#startMs,
@@ -408,6 +413,7 @@ export class BoardController<S> {
     this.#apply(this.core.step(now, inbox, this.local));
     (this.process ?? this.checkpoint)?.tick(now, { member: this.core.role === 'member', primary: this.core.active, membersMask: this.core.members }, this.core.cycle);
     this.#supervisor.checkpoint('tick', 'tick', now);
+    if (this.process) this.#supervisor.measure(programUnstoppableMeasurement, this.process.unstoppableMs(now), now);
     if (this.#wdt?.tick(now)) this.#lastFeedMs = now;
     if (now - this.#lastHealthPollMs >= healthPollMs) {
       this.#lastHealthPollMs = now;

@@ -19,6 +19,16 @@ import type { BoardLog } from '../eventlog/eventlog.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ProcessSpec } from '../process/spec.ts';
 import { readStateDir, StateDirTooLarge, writeStateDir } from '../process/state-dir.ts';
+import { claimAddress, inNetns, releaseAddress } from '../process/address.ts';
+import { Prober } from '../process/probe.ts';
+import { lookupUser } from '../process/user.ts';
+
+/**
+ * After SIGKILL, how long a program may take to be gone. Longer, and it cannot be stopped (a
+ * process in uninterruptible sleep, D state, ignores SIGKILL until its I/O returns): this board
+ * stops feeding its watchdog, and the reset stops the program for it.
+ */
+export const KILL_WAIT_MS = 2000;
 
 
 export interface ProcessRunnerParts {
@@ -58,10 +68,20 @@ export class ProcessRunner {
   #startNotBeforeMs = Number.NEGATIVE_INFINITY;
   /** The program stopped because this board handed it over: one last consistent point goes out first. */
   #finalSync = false;
+  #prober: Prober | null = null;
+  /** When the program was told to stop (SIGTERM); null when none is stopping. */
+  #stopSinceMs: number | null = null;
+  /** A start under way: the service address is being claimed. */
+  #starting = false;
+  readonly #netns: string | undefined;
 
   constructor(p: ProcessRunnerParts) {
     this.#p = p;
     mkdirSync(p.stateDir, { recursive: true });
+    this.#netns = p.spec.netns?.replaceAll('{board}', p.boards[p.selfIdx]!);
+    // A board that starts holds nothing: an address left by its previous life (a crash, a reset
+    // of the process but not of the namespace) goes before anything can claim it again.
+    if (p.spec.address) void releaseAddress(p.spec.address, this.#netns, p.log);
     this.core = new CheckpointCore(makeCheckpointConfig({
       self: p.selfIdx, boards: p.boards.length, chunkBytesMax: CHUNK_DATA_BYTES_MAX,
       // The encoding adds a few bytes per file to the files themselves.
@@ -101,7 +121,16 @@ export class ProcessRunner {
       return;
     }
     if (!this.#resumed || nowMs < this.#startNotBeforeMs) return;
-    if (!this.#child) this.#start(nowMs);
+    if (!this.#child && !this.#starting) this.#start();
+    if (this.#child && this.#prober) {
+      this.#prober.tick(nowMs);
+      if (this.#prober.dead) {
+        // Counted as the program's death: killed, and the exit handler restarts or moves it.
+        this.#p.log.append('program-probe-failed', { failures: this.#prober.failuresInRow, error: this.#prober.lastError });
+        this.#prober.reset(nowMs);
+        this.#child.kill('SIGKILL');
+      }
+    }
     if (nowMs - this.#lastSyncMs >= this.#p.spec.syncPeriodMs) {
       this.#lastSyncMs = nowMs;
       this.#sync(cycle, view);
@@ -109,7 +138,16 @@ export class ProcessRunner {
   }
 
   get statusLine(): Record<string, unknown> {
-    return { role: this.core.role, term: this.core.term, held: this.core.heldEpoch, running: this.#child !== null, pid: this.#child?.pid ?? null, ...this.stats, ...this.#inbox.stats };
+    return {
+      role: this.core.role, term: this.core.term, held: this.core.heldEpoch, running: this.#child !== null, pid: this.#child?.pid ?? null, ...this.stats, ...this.#inbox.stats,
+      ...(this.#prober ? { probes: this.#prober.stats.probes, probeFailures: this.#prober.stats.failures } : {}),
+    };
+  }
+
+  /** How long a stopping program has outlived SIGTERM's grace plus SIGKILL's wait (0: none does): the board's watchdog supervision reads it. */
+  unstoppableMs(nowMs: number): number {
+    if (this.#stopSinceMs === null) return 0;
+    return Math.max(0, nowMs - this.#stopSinceMs - this.#p.spec.stopGraceMs - KILL_WAIT_MS);
   }
 
   /** Stops the program (shutdown, or no longer primary). */
@@ -134,20 +172,50 @@ export class ProcessRunner {
     this.#apply(this.core.complete(Math.max(cycle, this.core.nextEpoch), point, [], view), this.#p.clock.nowMs());
   }
 
-  #start(nowMs: number): void {
+  #start(): void {
+    const { spec, log } = this.#p;
+    this.#starting = true;
+    const claimed = spec.address ? claimAddress(spec.address, this.#netns, log) : Promise.resolve(true);
+    void claimed.then(() => {
+      this.#starting = false;
+      // Demoted while the address was being claimed: give it back, start nothing.
+      if (this.core.role !== 'primary' || this.#stopping || this.#child) {
+        if (spec.address && !this.#child) void releaseAddress(spec.address, this.#netns, log);
+        return;
+      }
+      this.#spawn();
+    });
+  }
+
+  #spawn(): void {
     const { spec, stateDir, log } = this.#p;
-    const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+    const argv = inNetns(this.#netns, spec.argv);
+    let user = null;
+    try {
+      user = spec.user !== undefined ? lookupUser(spec.user) : null;
+    } catch (e) {
+      // Checked when the board started; gone since: this board cannot run it, another may.
+      log.append('program-error', { error: (e as Error).message });
+      this.#p.handOver();
+      return;
+    }
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: spec.cwd ?? stateDir, env: { ...process.env, ...spec.env, FTC_STATE_DIR: stateDir, FTC_BOARD: this.#p.boards[this.#p.selfIdx]! },
       // Its output goes to the board's stderr (stdout is the board's own channel to its supervisor).
       stdio: ['ignore', 2, 2],
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     this.#child = child;
     this.stats.starts++;
+    if (spec.probe) {
+      this.#prober ??= new Prober(spec.probe, this.#p.clock.nowMs());
+      this.#prober.reset(this.#p.clock.nowMs());
+    }
     // The program never outlives this board's process (a watchdog reset exits it): killed on the way out.
     const onExit = () => child.kill('SIGKILL');
     process.once('exit', onExit);
     child.once('exit', () => process.off('exit', onExit));
-    log.append('program-start', { pid: child.pid ?? null, argv: spec.argv.join(' ') });
+    log.append('program-start', { pid: child.pid ?? null, argv: argv.join(' ') });
     child.on('error', (e) => log.append('program-error', { error: e.message }));
     child.on('exit', (code, signal) => {
       if (this.#child !== child) return; // stopped by us
@@ -155,6 +223,7 @@ export class ProcessRunner {
       const now = this.#p.clock.nowMs();
       this.stats.exits++;
       log.append('program-exit', { pid: child.pid ?? null, code, signal });
+      if (spec.address) void releaseAddress(spec.address, this.#netns, log);
       this.#exits = [...this.#exits.filter((t) => now - t < spec.restartWindowMs), now];
       if (this.#exits.length > spec.restartsMax) {
         log.append('program-move', { why: `exited ${this.#exits.length} times within ${spec.restartWindowMs} ms (restartsMax ${spec.restartsMax})` });
@@ -168,6 +237,7 @@ export class ProcessRunner {
     const child = this.#child!;
     this.#child = null;
     this.#stopping = child;
+    this.#stopSinceMs = this.#p.clock.nowMs();
     this.#p.log.append('program-stop', { pid: child.pid ?? null, why });
     child.kill('SIGTERM');
     const t = setTimeout(() => child.kill('SIGKILL'), this.#p.spec.stopGraceMs);
@@ -175,9 +245,12 @@ export class ProcessRunner {
       clearTimeout(t);
       if (this.#stopping === child) {
         this.#stopping = null;
+        this.#stopSinceMs = null;
         this.#finalSync = true;
       }
       this.#p.log.append('program-stopped', { pid: child.pid ?? null });
+      // The address goes only once the program is gone: it never answers from two boards.
+      if (this.#p.spec.address) void releaseAddress(this.#p.spec.address, this.#netns, this.#p.log);
     });
   }
 

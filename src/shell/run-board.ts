@@ -28,7 +28,12 @@ import { timerScheduler } from '../ports/scheduler.ts';
 import type { GpioLine } from '../ports/gpio.ts';
 import { createHwWatchdog, withSystemdNotify } from '../watchdog/drivers.ts';
 import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
-import { defaultWorkloadPath } from '../workload/default.ts';
+import { defaultWorkloadPath, PROGRAM_WORKLOAD_PATH } from '../workload/default.ts';
+import { makeProcessSpec, type ProcessSpec } from '../process/spec.ts';
+import { lookupUser } from '../process/user.ts';
+
+/** Where a board keeps its copy of a process's state directory unless process.stateDir says. */
+const PROCESS_STATE_DIR_DEFAULT = '/var/lib/ftc/process';
 import { loadWorkload, WorkloadLoadError } from '../workload/loader.ts';
 import type { BoardController } from './board.ts';
 import { UdpPlantIo } from './plant-io.ts';
@@ -97,7 +102,8 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   const loaded = loadBoardConfig(o.configPath);
   if (!loaded.ok) throw new RunError(`${o.configPath}: ${loaded.errors.length} problem(s):\n${loaded.errors.map((e) => `  ${e}`).join('\n')}`, 2);
   const config = loaded.config;
-  const needPlant = usesPlant(config.io);
+  // A process does its own I/O: no plant, no field signals.
+  const needPlant = !config.process && usesPlant(config.io);
   if (!o.plant && needPlant) throw new RunError(`--plant: missing; fix: give the host:port of the plant that carries ${config.io ? 'the signals io: maps to plant' : 'the workload\'s field I/O (no io: section in the config)'} (e.g. --plant 10.77.0.10:47200)`, 2);
   let plantAddr: string | null = null;
   if (o.plant) {
@@ -111,7 +117,7 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   // The workload before any hardware is touched: a module that does not load stops here.
   let workload;
   try {
-    const modulePath = config.workload ? resolve(dirname(o.configPath), config.workload.module) : defaultWorkloadPath();
+    const modulePath = config.process ? PROGRAM_WORKLOAD_PATH : config.workload ? resolve(dirname(o.configPath), config.workload.module) : defaultWorkloadPath();
     ({ workload } = await loadWorkload(modulePath, config.workload?.options ?? {}));
   } catch (e) {
     if (e instanceof WorkloadLoadError) throw new RunError(`workload.module: ${e.message}`, 2);
@@ -120,6 +126,19 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   if (config.io) {
     const problems = checkFieldMapping(config.io, workload.inputs, workload.outputs, o.configPath);
     if (problems.length) throw new RunError(`${o.configPath}: io does not fit workload ${workload.name}: ${problems.length} problem(s):\n${problems.map((e) => `  ${e}`).join('\n')}`, 2);
+  }
+  // The process class: its spec (checked with the config), its user, its copy of the state directory.
+  let processParts: { spec: ProcessSpec; stateDir: string } | undefined;
+  if (config.process) {
+    const spec = makeProcessSpec({ ...config.process.spec, argv: config.process.argv, cwd: config.process.spec.cwd ?? dirname(resolve(o.configPath)) }, 1000 / config.cycleHz);
+    if (spec.user !== undefined) {
+      try {
+        lookupUser(spec.user);
+      } catch (e) {
+        throw new RunError((e as Error).message, 2);
+      }
+    }
+    processParts = { spec, stateDir: config.process.stateDir ?? PROCESS_STATE_DIR_DEFAULT };
   }
   const hw = loadHardwareDefs().get(config.hardware);
   if (!hw) throw new RunError(`hardware: no definition for ${config.hardware}; fix: add hw/boards/${config.hardware}.yaml`, 2);
@@ -184,7 +203,7 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     // Real boards boot at different times with unrelated clocks: listen, align, then snapshot or re-form.
     startAs: 'cold',
     voter: { policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
-    workload, clock, scheduler: timerScheduler(clock), log, auth,
+    workload, ...(processParts ? { process: processParts } : {}), clock, scheduler: timerScheduler(clock), log, auth,
     links: { serial, udp: { link: udp, peers: udpPeers } },
     gpio: chip, psuRails, nic: { bond: 'bond0' },
     watchdog: { hw: boardWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },
@@ -194,6 +213,7 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     io: (peripherals) => {
       const onSelect = (sel: string | null) => peripherals?.setAllOutputSelect(sel !== null);
       const plant = plantIo && plantAddr ? new UdpPlantIo(self, plantIo, plantAddr, onSelect, workload.inputs.length) : null;
+      if (processParts && !plant) return { sensors: () => [], present: () => {}, select: (_c: unknown, sel: string | null) => onSelect(sel) };
       if (!field) return plant!; // no io: section: usesPlant() made --plant required above
       // Without a plant the select relays still follow this board's select line.
       const io = new FieldIo({

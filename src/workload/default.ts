@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 /** The package's root: this file is src/workload/ (or dist/workload/ when built). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The process class's empty workload: the boards keep membership over it while a program does the work. */
+export const PROGRAM_WORKLOAD_PATH = join(PACKAGE_ROOT, 'src/process/program-workload.ts');
+
 export function defaultWorkloadPath(): string {
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { ftc?: { defaultWorkload?: string } };
   const rel = pkg.ftc?.defaultWorkload;
