@@ -9,11 +9,18 @@ newest one a peer acknowledged.
 If FTC_DUAL_LOCK names a file, it also holds an exclusive lock on it while it runs and says
 DUAL on stderr and exits 3 when another instance already holds it: a check, independent of ftc,
 that the program never runs twice at once (in the simulator all boards share one machine).
+
+If FTC_COUNTER_IGNORE_TERM=1 it ignores SIGTERM, as a program busy in a long shutdown does: a
+board that must stop it at once has to use SIGKILL.
 """
 import fcntl
 import os
+import signal
 import sys
 import time
+
+if os.environ.get("FTC_COUNTER_IGNORE_TERM") == "1":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 state = os.environ["FTC_STATE_DIR"]
 board = os.environ.get("FTC_BOARD", "?")

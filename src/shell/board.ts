@@ -10,7 +10,7 @@
  * shows up exactly as on a board: missed deadlines, then a starved watchdog.
  */
 import type { ProcessSpec } from '../process/spec.ts';
-import { ProcessRunner } from './process-runner.ts';
+import { KILL_WAIT_MS, ProcessRunner } from './process-runner.ts';
 import { MsgType } from '../bus/msgtypes.ts';
 import { membershipWorkload } from '../checkpoint/membership-workload.ts';
 import { CheckpointRunner } from './checkpoint-runner.ts';
@@ -167,7 +167,8 @@ export class BoardController<S> {
     this.process = parts.process ? new ProcessRunner({
       selfIdx: this.selfIdx, boards: parts.boards, spec: parts.process.spec, stateDir: parts.process.stateDir, log: parts.log, clock: parts.clock,
       periodMs: 1000 / parts.rateHz, send: (type, payload, to) => void parts.links.send(type, payload, to), handOver: () => void this.requestHandover(),
-      takeoverDelayMs: parts.watchdog.timeoutMs + 2 * (1000 / parts.rateHz),
+      // Its watchdog's timeout, plus the wait after SIGKILL before it withholds the feed (a program it cannot kill), plus two cycles.
+      takeoverDelayMs: parts.watchdog.timeoutMs + KILL_WAIT_MS + 2 * (1000 / parts.rateHz),
     }) : null;
     this.checkpoint = checkpoint && !parts.process ? new CheckpointRunner({
       selfIdx: this.selfIdx, boards: parts.boards, workload: parts.workload, io: parts.io, log: parts.log, periodMs: 1000 / parts.rateHz,

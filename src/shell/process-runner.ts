@@ -25,10 +25,12 @@ import { lookupUser } from '../process/user.ts';
 
 /**
  * After SIGKILL, how long a program may take to be gone. Longer, and it cannot be stopped (a
- * process in uninterruptible sleep, D state, ignores SIGKILL until its I/O returns): this board
- * stops feeding its watchdog, and the reset stops the program for it.
+ * process in uninterruptible sleep, D state, ignores SIGKILL until its I/O returns, see signal(7)
+ * and the TASK_UNINTERRUPTIBLE state in ps(1)): this board stops feeding its watchdog, and the
+ * reset stops the program for it. A board that takes over from one it cannot hear waits this on
+ * top of the watchdog timeout, so keep it short: a killed process is normally gone within ms.
  */
-export const KILL_WAIT_MS = 2000;
+export const KILL_WAIT_MS = 200;
 
 
 export interface ProcessRunnerParts {
@@ -95,7 +97,10 @@ export class ProcessRunner {
   }
 
   tick(nowMs: number, view: MembershipView, cycle: number): void {
-    if (view.primary !== this.#p.selfIdx && this.#child) this.#stop('this board is no longer primary');
+    // Cut off from the majority (or voted out), this board will not be waited for: the others
+    // start the program after its watchdog timeout. SIGKILL, no grace, so that it is gone well
+    // before. A planned move (still a member) stops it gently: the new holder waits for it.
+    if (view.primary !== this.#p.selfIdx && this.#child) this.#stop('this board is no longer primary', !view.member);
     if (this.#stopping) return; // the messages wait (bounded) until the program is down
     if (this.#finalSync) {
       // Still primary in the checkpoint protocol (nothing was stepped while the program stopped):
@@ -117,7 +122,7 @@ export class ProcessRunner {
     if (this.core.role !== 'primary') {
       this.#resumed = false;
       this.#startNotBeforeMs = Number.NEGATIVE_INFINITY;
-      if (this.#child) this.#stop('this board is no longer primary');
+      if (this.#child) this.#stop('this board is no longer primary', !view.member);
       return;
     }
     if (!this.#resumed || nowMs < this.#startNotBeforeMs) return;
@@ -233,14 +238,15 @@ export class ProcessRunner {
     });
   }
 
-  #stop(why: string): void {
+  #stop(why: string, now = false): void {
     const child = this.#child!;
     this.#child = null;
     this.#stopping = child;
-    this.#stopSinceMs = this.#p.clock.nowMs();
-    this.#p.log.append('program-stop', { pid: child.pid ?? null, why });
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), this.#p.spec.stopGraceMs);
+    // Killed at once: the grace is over already.
+    this.#stopSinceMs = this.#p.clock.nowMs() - (now ? this.#p.spec.stopGraceMs : 0);
+    this.#p.log.append('program-stop', { pid: child.pid ?? null, why, signal: now ? 'SIGKILL' : 'SIGTERM' });
+    child.kill(now ? 'SIGKILL' : 'SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), now ? 0 : this.#p.spec.stopGraceMs);
     child.once('exit', () => {
       clearTimeout(t);
       if (this.#stopping === child) {

@@ -15,9 +15,10 @@ import { simulate } from '../helpers/e2e-sim.ts';
 // membership has noticed (about 3 cycles at 20 Hz): 1.3 s measured, some slack for a loaded machine.
 const outageMsMax = 2000;
 
-async function story(t: ExecutionContext, fault: string) {
+async function story(t: ExecutionContext, fault: string, env: Record<string, string> = {}) {
   const lock = join(mkdtempSync(join(tmpdir(), 'ftc-dual-')), 'lock');
   process.env.FTC_DUAL_LOCK = lock; // the boards' environment: the program's own check
+  Object.assign(process.env, env);
   try {
     const run = await simulate([fault], { process: 'python3 examples/counter.py', durationMs: 9000 });
     t.log(`${fault}: ${JSON.stringify(run.summary)} (run dir ${run.dir})`);
@@ -36,9 +37,11 @@ async function story(t: ExecutionContext, fault: string) {
     t.true(starts.at(-1)! > 0, 'the new holder started from the replicated state, not from nothing');
   } finally {
     delete process.env.FTC_DUAL_LOCK;
+    for (const k of Object.keys(env)) delete process.env[k];
   }
 }
 
 test.serial('process class: the holder is killed; the program runs again on another board from its synced state, never on two', (t) => story(t, 'kill:holder@3s'));
 test.serial('process class: the holder is frozen for 2 s; its watchdog resets it and the program moves, never on two boards', (t) => story(t, 'hang:holder@3s+2s'));
 test.serial('process class: the holder is cut off for 2 s; it stops its program and another board takes over', (t) => story(t, 'partition:b1|b2,b3@3s+2s'));
+test.serial('process class: a program that ignores SIGTERM on a holder cut off is killed at once, before the new holder starts it', (t) => story(t, 'partition:b1|b2,b3@3s+2s', { FTC_COUNTER_IGNORE_TERM: '1' }));
