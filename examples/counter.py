@@ -10,12 +10,17 @@ If FTC_DUAL_LOCK names a file, it also holds an exclusive lock on it while it ru
 DUAL on stderr and exits 3 when another instance already holds it: a check, independent of ftc,
 that the program never runs twice at once (in the simulator all boards share one machine).
 
+If FTC_COUNTER_MARK_EVERY=N, it runs `ftc sync` after every N counts (the process class with
+syncOn: mark): only those counts travel, so a new holder always starts at a multiple of N.
+FTC_CLI names the ftc command (default: ftc on the PATH).
+
 If FTC_COUNTER_IGNORE_TERM=1 it ignores SIGTERM, as a program busy in a long shutdown does: a
 board that must stop it at once has to use SIGKILL.
 """
 import fcntl
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -39,6 +44,8 @@ try:
         count = int(f.read().strip() or 0)
 except FileNotFoundError:
     count = 0
+mark_every = int(os.environ.get("FTC_COUNTER_MARK_EVERY", "0"))
+ftc = os.environ.get("FTC_CLI", "ftc")
 print(f"counter on {board} starts at {count}", file=sys.stderr, flush=True)
 while True:
     count += 1
@@ -46,4 +53,7 @@ while True:
     with open(tmp, "w") as f:
         f.write(f"{count}\n")
     os.replace(tmp, path)
+    if mark_every and count % mark_every == 0:
+        # ftc sync copies the directory before it returns: this count is the point.
+        subprocess.run([ftc, "sync"], check=False)
     time.sleep(0.05)

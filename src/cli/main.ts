@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { attachConsole, ConsoleTargetError, resolveConsoleTarget, RUN_DIR_DEFAULT } from '../console/client.ts';
+import { runSync, SyncError } from './sync.ts';
 import { runBoard, runDemo, runDoctor, runSim, UsageError } from '../rig/actions.ts';
 import { DurationError, FAULT_DESCRIPTIONS, FAULT_EXAMPLES, parseDurationMs, parseFaultSpec } from '../rig/faultspec.ts';
 import type { FaultKind } from '../rig/faultspec.ts';
@@ -146,6 +147,21 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
         throw e;
       }
       done(await attachConsole({ path, baudRate: o.baud }));
+    });
+
+  program
+    .command('sync')
+    .description('from a process-class program (syncOn: mark): its state directory is consistent now; copy it and send it to the other boards')
+    .addHelpText('after', '\nRun it from the program the board started: FTC_STATE_DIR, FTC_SYNC_FILE and FTC_PID are in its environment.\nThe copy is taken before ftc sync returns, so the program may write on at once. Exit 0: taken; 1: too large or the board is gone; 2: not run from such a program.')
+    .action(() => {
+      try {
+        runSync();
+        done(0);
+      } catch (e) {
+        if (!(e instanceof SyncError)) throw e;
+        io.err(`${e.message}\n`);
+        done(e.exitCode);
+      }
     });
 
   program

@@ -11,7 +11,7 @@
  *     probe: { http: http://127.0.0.1:8080/health, intervalMs: 1000, timeoutMs: 500, failuresMax: 3 }
  *     address: { cidr: 10.77.0.100/24, dev: bond0 }
  */
-import { INVALID, int, list, obj, optional, plainMapping, str, type Invalid, type Issues, type Path, type Spec } from '../config/schema.ts';
+import { INVALID, int, list, obj, oneOf, optional, plainMapping, str, type Invalid, type Issues, type Path, type Spec } from '../config/schema.ts';
 import { readYamlFileData } from '../config/yaml-source.ts';
 import { makeProcessSpec, PROBE_DEFAULTS, ProcessSpecError, splitCommand, type ProbeSpec, type ProbeTarget, type ProcessSpec } from './spec.ts';
 
@@ -61,6 +61,7 @@ const sectionSpec = obj({
   user: optional(str({ expect: 'a user name or uid from /etc/passwd' })),
   stateDir: optional(str({ pattern: /^\//, expect: 'an absolute path, e.g. /var/lib/ftc/process' })),
   syncPeriodMs: ms(60_000),
+  syncOn: optional(oneOf(['period', 'mark'] as const)),
   stateBytesMax: optional(int({ min: 1, max: 1 << 30, unit: 'bytes' })),
   stateFilesMax: optional(int({ min: 1, max: 1 << 20 })),
   restartsMax: optional(int({ min: 0, max: 1000 })),
@@ -109,7 +110,7 @@ export const processSectionSpec: Spec<ProcessSection> = {
       ...(r.stateDir !== undefined ? { stateDir: r.stateDir } : {}),
       spec: defined({
         env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
-        cwd: r.cwd, user: r.user, syncPeriodMs: r.syncPeriodMs, stateBytesMax: r.stateBytesMax, stateFilesMax: r.stateFilesMax,
+        cwd: r.cwd, user: r.user, syncPeriodMs: r.syncPeriodMs, syncOn: r.syncOn, stateBytesMax: r.stateBytesMax, stateFilesMax: r.stateFilesMax,
         restartsMax: r.restartsMax, restartWindowMs: r.restartWindowMs, stopGraceMs: r.stopGraceMs, probe, address: r.address, netns: r.netns,
       }),
     };

@@ -15,8 +15,14 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** Working directory (default: the state directory). */
   cwd?: string;
-  /** Consistent points: the state directory is read and sent this often. */
+  /** Consistent points: the state directory is read and sent this often (syncOn 'period'). */
   syncPeriodMs: number;
+  /**
+   * Who says when the state directory is consistent: 'period', ftc every syncPeriodMs (the
+   * program writes each file whole, e.g. a temporary file and a rename); 'mark', the program,
+   * by `ftc sync` or SIGUSR2 to $FTC_PID, and only those points travel (at most one a cycle).
+   */
+  syncOn: 'period' | 'mark';
   /** The state directory's size limit (all files together). */
   stateBytesMax: number;
   /** Files in the state directory at most. */
@@ -65,6 +71,7 @@ export const PROBE_DEFAULTS = { intervalMs: 1000, timeoutMs: 500, failuresMax: 3
 
 export const PROCESS_DEFAULTS = {
   syncPeriodMs: 200,
+  syncOn: 'period',
   stateBytesMax: 48 * 1024,
   stateFilesMax: 64,
   restartsMax: 3,
@@ -99,6 +106,7 @@ export function makeProcessSpec(p: Partial<ProcessSpec> & { argv: string[] }, pe
   int('restartsMax', 0, 100, 'give how often the program may be restarted in place before it moves (0: move at once)');
   int('restartWindowMs', 1000, 24 * 3600_000, 'give the window in which restarts are counted, e.g. 60000');
   int('stopGraceMs', 0, 60_000, 'give how long the program has to exit after SIGTERM before SIGKILL');
+  if (s.syncOn !== 'period' && s.syncOn !== 'mark') throw new ProcessSpecError('process.syncOn', `${JSON.stringify(s.syncOn)} is not period or mark`, 'write period (ftc takes a point every syncPeriodMs) or mark (the program says when, with ftc sync)');
   if (s.probe) checkProbe(s.probe, periodMs);
   if (s.address) {
     const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(s.address.cidr);

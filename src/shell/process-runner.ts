@@ -10,7 +10,19 @@
  * `restartWindowMs`; one more exit and this board hands the role to the next-ranked member.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+/** The file's bytes, and the file removed; null when there is none. */
+function takeFile(path: string): Uint8Array | null {
+  try {
+    const b = readFileSync(path);
+    rmSync(path, { force: true });
+    return b;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
 import { CheckpointCore, makeCheckpointConfig, type CkptEffect, type MembershipView } from '../checkpoint/core.ts';
 import { CHUNK_DATA_BYTES_MAX, encodeCkpt } from '../checkpoint/codec.ts';
 import { CkptInbox } from './ckpt-inbox.ts';
@@ -56,7 +68,7 @@ export interface ProcessRunnerParts {
 
 export class ProcessRunner {
   readonly core: CheckpointCore;
-  readonly stats = { starts: 0, exits: 0, syncs: 0, syncErrors: 0 };
+  readonly stats = { starts: 0, exits: 0, syncs: 0, syncErrors: 0, marksCoalesced: 0 };
   readonly #p: ProcessRunnerParts;
   readonly #inbox = new CkptInbox();
   #child: ChildProcess | null = null;
@@ -76,14 +88,27 @@ export class ProcessRunner {
   /** A start under way: the service address is being claimed. */
   #starting = false;
   readonly #netns: string | undefined;
+  /** Where `ftc sync` leaves the point it copied (beside the state directory, never in it). */
+  readonly #pointFile: string;
+  /** The program marked a consistent point (syncOn 'mark') since the last one taken. */
+  #markPending = false;
+  readonly #onMark = () => {
+    if (this.#markPending) this.stats.marksCoalesced++;
+    this.#markPending = true;
+  };
 
   constructor(p: ProcessRunnerParts) {
     this.#p = p;
     mkdirSync(p.stateDir, { recursive: true });
     this.#netns = p.spec.netns?.replaceAll('{board}', p.boards[p.selfIdx]!);
+    this.#pointFile = `${p.stateDir}.point`;
+    rmSync(this.#pointFile, { force: true });
     // A board that starts holds nothing: an address left by its previous life (a crash, a reset
     // of the process but not of the namespace) goes before anything can claim it again.
     if (p.spec.address) void releaseAddress(p.spec.address, this.#netns, p.log);
+    // `ftc sync` in the program signals this process ($FTC_PID). SIGUSR2, as Node keeps SIGUSR1
+    // for its inspector (node(1), "Signal Events" in the process docs).
+    if (p.spec.syncOn === 'mark') process.on('SIGUSR2', this.#onMark);
     this.core = new CheckpointCore(makeCheckpointConfig({
       self: p.selfIdx, boards: p.boards.length, chunkBytesMax: CHUNK_DATA_BYTES_MAX,
       // The encoding adds a few bytes per file to the files themselves.
@@ -106,7 +131,10 @@ export class ProcessRunner {
       // Still primary in the checkpoint protocol (nothing was stepped while the program stopped):
       // the state as the program left it goes to the others, then the new holder's query is answered.
       this.#finalSync = false;
-      if (this.core.role === 'primary') this.#sync(cycle, view);
+      // On marks, the directory as left is a point only if the program marked it on its way out.
+      const consistent = this.#p.spec.syncOn === 'period' || this.#markPending;
+      this.#markPending = false;
+      if (this.core.role === 'primary' && consistent) this.#sync(cycle, view);
     }
     const inbox = this.#inbox.take();
     // The last other board this one saw holding the program: the one a takeover waits out.
@@ -136,8 +164,10 @@ export class ProcessRunner {
         this.#child.kill('SIGKILL');
       }
     }
-    if (nowMs - this.#lastSyncMs >= this.#p.spec.syncPeriodMs) {
+    const due = this.#p.spec.syncOn === 'mark' ? this.#markPending : nowMs - this.#lastSyncMs >= this.#p.spec.syncPeriodMs;
+    if (due) {
       this.#lastSyncMs = nowMs;
+      this.#markPending = false;
       this.#sync(cycle, view);
     }
   }
@@ -157,13 +187,16 @@ export class ProcessRunner {
 
   /** Stops the program (shutdown, or no longer primary). */
   stop(why: string): void {
+    process.off('SIGUSR2', this.#onMark);
     if (this.#child) this.#stop(why);
   }
 
   #sync(cycle: number, view: MembershipView): void {
     let point: Uint8Array;
     try {
-      point = readStateDir(this.#p.stateDir, this.#p.spec.stateBytesMax, this.#p.spec.stateFilesMax);
+      // A point `ftc sync` copied while the program waited; else the directory as it is now.
+      const marked = this.#p.spec.syncOn === 'mark' ? takeFile(this.#pointFile) : null;
+      point = marked ?? readStateDir(this.#p.stateDir, this.#p.spec.stateBytesMax, this.#p.spec.stateFilesMax);
     } catch (e) {
       this.stats.syncErrors++;
       if (e instanceof StateDirTooLarge) {
@@ -205,7 +238,8 @@ export class ProcessRunner {
       return;
     }
     const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: spec.cwd ?? stateDir, env: { ...process.env, ...spec.env, FTC_STATE_DIR: stateDir, FTC_BOARD: this.#p.boards[this.#p.selfIdx]! },
+      cwd: spec.cwd ?? stateDir, env: { ...process.env, ...spec.env, FTC_STATE_DIR: stateDir, FTC_BOARD: this.#p.boards[this.#p.selfIdx]!, FTC_PID: String(process.pid),
+        FTC_SYNC_FILE: this.#pointFile, FTC_STATE_BYTES_MAX: String(spec.stateBytesMax), FTC_STATE_FILES_MAX: String(spec.stateFilesMax) },
       // Its output goes to the board's stderr (stdout is the board's own channel to its supervisor).
       stdio: ['ignore', 2, 2],
       ...(user ? { uid: user.uid, gid: user.gid } : {}),

@@ -6,21 +6,22 @@
  * or later: the count never goes back below what was synced.
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { simulate } from '../helpers/e2e-sim.ts';
 
 // The takeover waits out the old holder's watchdog timeout (1 s in the simulator) after the
 // membership has noticed (about 3 cycles at 20 Hz): 1.3 s measured, some slack for a loaded machine.
 const outageMsMax = 2000;
 
-async function story(t: ExecutionContext, fault: string, env: Record<string, string> = {}) {
+async function story(t: ExecutionContext, fault: string, env: Record<string, string> = {}, command = 'python3 examples/counter.py', more?: (starts: number[]) => void) {
   const lock = join(mkdtempSync(join(tmpdir(), 'ftc-dual-')), 'lock');
   process.env.FTC_DUAL_LOCK = lock; // the boards' environment: the program's own check
   Object.assign(process.env, env);
   try {
-    const run = await simulate([fault], { process: 'python3 examples/counter.py', durationMs: 9000 });
+    const run = await simulate([fault], { process: command, durationMs: 9000 });
     t.log(`${fault}: ${JSON.stringify(run.summary)} (run dir ${run.dir})`);
     const events = run.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const said = events.filter((e) => e.kind === 'stderr').map((e) => `${String(e.board)}: ${String(e.line)}`);
@@ -35,6 +36,7 @@ async function story(t: ExecutionContext, fault: string, env: Record<string, str
     t.true(starts.length >= 2, `instances: ${starts.join(', ')}`);
     for (let i = 1; i < starts.length; i++) t.true(starts[i]! >= starts[i - 1]!, `instance ${i} started at ${starts[i]} after ${starts[i - 1]}`);
     t.true(starts.at(-1)! > 0, 'the new holder started from the replicated state, not from nothing');
+    more?.(starts);
   } finally {
     delete process.env.FTC_DUAL_LOCK;
     for (const k of Object.keys(env)) delete process.env[k];
@@ -45,3 +47,12 @@ test.serial('process class: the holder is killed; the program runs again on anot
 test.serial('process class: the holder is frozen for 2 s; its watchdog resets it and the program moves, never on two boards', (t) => story(t, 'hang:holder@3s+2s'));
 test.serial('process class: the holder is cut off for 2 s; it stops its program and another board takes over', (t) => story(t, 'partition:b1|b2,b3@3s+2s'));
 test.serial('process class: a program that ignores SIGTERM on a holder cut off is killed at once, before the new holder starts it', (t) => story(t, 'partition:b1|b2,b3@3s+2s', { FTC_COUNTER_IGNORE_TERM: '1' }));
+
+test.serial('process class, syncOn mark: only the points the program marks with ftc sync travel; the new holder starts at one of them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftc-mark-'));
+  const cfg = join(dir, 'counter.yaml');
+  writeFileSync(cfg, `command: [python3, ${JSON.stringify(fileURLToPath(new URL('../../examples/counter.py', import.meta.url)))}]\nsyncOn: mark\n`);
+  await story(t, 'kill:holder@4s', { FTC_COUNTER_MARK_EVERY: '10', FTC_CLI: fileURLToPath(new URL('../../bin/ftc.js', import.meta.url)) }, cfg, (starts) => {
+    for (const s of starts) t.is(s % 10, 0, `an instance started at ${s}: not a marked point`);
+  });
+});

@@ -19,6 +19,7 @@ test('a command alone gets every default filled in', (t) => {
     argv: ['python3', 'logger.py'],
     env: {},
     syncPeriodMs: 200,
+    syncOn: 'period',
     stateBytesMax: 48 * 1024,
     stateFilesMax: 64,
     restartsMax: 3,
@@ -30,8 +31,8 @@ test('a command alone gets every default filled in', (t) => {
 });
 
 test('given values win over the defaults and are kept as given', (t) => {
-  const s = makeProcessSpec({ argv: ['./drv'], env: { A: '1' }, cwd: '/srv', syncPeriodMs: 50, stateBytesMax: 60 * 1024, stateFilesMax: 1, restartsMax: 0, restartWindowMs: 1000, stopGraceMs: 0 }, 50);
-  t.deepEqual(s, { argv: ['./drv'], env: { A: '1' }, cwd: '/srv', syncPeriodMs: 50, stateBytesMax: 60 * 1024, stateFilesMax: 1, restartsMax: 0, restartWindowMs: 1000, stopGraceMs: 0 });
+  const given = { argv: ['./drv'], env: { A: '1' }, cwd: '/srv', syncPeriodMs: 50, syncOn: 'mark' as const, stateBytesMax: 60 * 1024, stateFilesMax: 1, restartsMax: 0, restartWindowMs: 1000, stopGraceMs: 0, user: 'nobody', netns: 'ftc-{board}', address: { cidr: '10.0.0.5/24', dev: 'eth0' } };
+  t.deepEqual(makeProcessSpec(given, 50), given);
 });
 
 test('no command: ProcessSpecError naming process.argv, with a fix', (t) => {
