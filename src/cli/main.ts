@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { pathToFileURL } from 'node:url';
 import { attachConsole, ConsoleTargetError, resolveConsoleTarget, RUN_DIR_DEFAULT } from '../console/client.ts';
 import { runSync, SyncError } from './sync.ts';
+import { ForensicsCliError, runForensics } from './forensics.ts';
 import { runBoard, runDemo, runDoctor, runSim, UsageError } from '../rig/actions.ts';
 import { DurationError, FAULT_DESCRIPTIONS, FAULT_EXAMPLES, parseDurationMs, parseFaultSpec } from '../rig/faultspec.ts';
 import type { FaultKind } from '../rig/faultspec.ts';
@@ -147,6 +148,25 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
         throw e;
       }
       done(await attachConsole({ path, baudRate: o.baud }));
+    });
+
+  program
+    .command('forensics')
+    .description('replay a forensics bundle (written by a board that was outvoted) and show where the states differ, field by field')
+    .argument('<bundle>', 'a forensics-*.json file, or a directory of them (the newest is taken; ftc sim: <log dir>/forensics)')
+    .option('--workload <module>', 'the workload module to replay with (default: the one the bundle names)')
+    .option('--json', 'print the findings as JSON')
+    .action(async (path: string, o: { workload?: string; json?: boolean }) => {
+      try {
+        const r = await runForensics(path, o);
+        if (o.json) io.out(`${JSON.stringify({ file: r.file, board: r.bundle.board, cycle: r.bundle.cycle, reason: r.bundle.reason, findings: r.analysis.findings, stepsReplayed: r.analysis.stepsReplayed, notes: r.notes })}\n`);
+        else io.out(`${r.file}\n${[...r.notes, ...r.analysis.lines].join('\n')}\n`);
+        done(0);
+      } catch (e) {
+        if (!(e instanceof ForensicsCliError)) throw e;
+        io.err(`ftc forensics: ${e.message}\n`);
+        done(2);
+      }
     });
 
   program

@@ -9,6 +9,7 @@
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { openSerialLink } from '../adapters/real/serial.ts';
 import { openDatagramLink } from '../adapters/real/udp.ts';
 import { bondingText } from '../adapters/sim/bonding.ts';
@@ -142,7 +143,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   const voter = simVoterTiming(1000 / cfg.rateHz);
   const auth = { mode: 'hmac', key: Buffer.from(cfg.keyHex, 'hex'), mac: createHmacSha256() } as const;
   // The supervisor loaded the module before it started anyone: a failure here is a programmer error.
-  const { workload } = await loadWorkload(cfg.workload, cfg.workloadOptions);
+  const { workload, identity } = await loadWorkload(cfg.workload, cfg.workloadOptions);
   const warm = await warmUp({
     clock: monoClock, scheduler: timerScheduler(monoClock), ...warmUpTiming(voter.periodMs!, voter.lateMaxMs!),
     exercise: boardExercise(new FrameCodec(auth), workload),
@@ -184,6 +185,12 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
   const controller = await wireBoard({
     self, boards: SIM_BOARDS, ...(processParts ? { process: processParts } : {}), boot: env.boot, resetReason: env.resetReason, rateHz: cfg.rateHz, t0Ms,
     voter, workload, clock: monoClock, scheduler: timerScheduler(monoClock), log, auth,
+    // Bundles beside the event logs: `ftc forensics <log dir>/forensics/<file>`.
+    forensics: {
+      dir: join(cfg.logDir, 'forensics'),
+      workload: { name: identity.name, version: identity.version, id: workload.id ?? null, codeHash: identity.codeHash, modulePath: cfg.workload, options: cfg.workloadOptions ?? {} },
+      configHash: createHash('sha256').update(JSON.stringify({ rateHz: cfg.rateHz, workload: cfg.workload, options: cfg.workloadOptions ?? {} })).digest('hex'),
+    },
     links: { serial, udp: { link: udp, peers: udpPeers }, ...SIM_LINK_TIMING },
     gpio,
     psuRails: simPsuRails,

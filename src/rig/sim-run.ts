@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PtyCable } from '../adapters/sim/pty-cable.ts';
@@ -148,6 +148,9 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   }
   mkdirSync(o.runDir, { recursive: true });
   mkdirSync(o.logDir, { recursive: true });
+  // Bundles of boards outvoted in this run (the directory keeps those of earlier runs too).
+  const forensicsDir = join(resolve(o.logDir), 'forensics');
+  const bundlesBefore = new Set(existsSync(forensicsDir) ? readdirSync(forensicsDir) : []);
   const traceFile = resolve(o.traceFile ?? join(o.runDir, 'trace.jsonl'));
   const basePort = await freeBasePort();
   if (o.metricsBasePort !== undefined && !o.json) {
@@ -471,10 +474,13 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: outputs === null ? null : Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
   const summary = summarize({ trace, reference, events, periodMs, checkpoint });
   if (processSpec) Object.assign(summary, programSummary(events, SIM_BOARDS, t0Ms + o.durationMs));
+  const bundles = (existsSync(forensicsDir) ? readdirSync(forensicsDir) : []).filter((f) => /^forensics-.*\.json$/.test(f) && !bundlesBefore.has(f)).sort().map((f) => join(forensicsDir, f));
+  // In --json the boards' own 'forensics' events carry the paths already.
   if (o.json) out.write(JSON.stringify(summary) + '\n');
   else {
     out.write(`\n${JSON.stringify(summary)}\n`);
     out.write(`trace: ${traceFile}\nevent logs: ${resolve(o.logDir)}/ (one JSON Lines file per board)\n`);
+    for (const b of bundles) out.write(`forensics: ${b} (a board was outvoted: ftc forensics ${b})\n`);
   }
   return { code: summary.dualDriven > 0 || summary.wrongOutputs > 0 || (summary.lostCommitted ?? 0) > 0 || (summary.duplicatedOutputs ?? 0) > 0 ? 1 : 0, summary };
 }

@@ -11,6 +11,9 @@
  */
 import type { ProcessSpec } from '../process/spec.ts';
 import { KILL_WAIT_MS, ProcessRunner } from './process-runner.ts';
+import { buildBundle, type ForensicsBundle } from '../forensics/bundle.ts';
+import { FORENSICS_STEPS_MAX, StepRecorder } from '../forensics/recorder.ts';
+import { storeBundle } from '../forensics/store.ts';
 import { MsgType } from '../bus/msgtypes.ts';
 import { membershipWorkload } from '../checkpoint/membership-workload.ts';
 import { CheckpointRunner } from './checkpoint-runner.ts';
@@ -91,6 +94,11 @@ export interface BoardParts<S> {
   workload: Workload<S>;
   /** The process class: run this program on the primary, its state directory replicated (src/process). */
   process?: { spec: ProcessSpec; stateDir: string };
+  /**
+   * Forensics (src/forensics): the last steps are kept, and a board that is outvoted (or finds
+   * its state differs while catching up) writes a bundle into `dir` for `ftc forensics`.
+   */
+  forensics?: { dir: string; workload: ForensicsBundle['workload']; configHash: string | null };
   clock: Clock;
   /** Wakes the tick loop: timers on a board and in `ftc sim`, virtual time in the seeded simulator. */
   scheduler: Scheduler;
@@ -131,6 +139,7 @@ export class BoardController<S> {
   readonly #psu: PsuMonitor;
   readonly #nic: NicMonitor | null;
   readonly #supervisor: TaskSupervisor;
+  readonly #recorder: StepRecorder<S> | null;
   /** The latest tick since supervision last sampled the event-loop delay. */
   #tickLateMaxSinceSampleMs = 0;
   #wdt: WatchdogService | null = null;
@@ -160,9 +169,11 @@ export class BoardController<S> {
     // A checkpoint workload runs on the primary alone (src/shell/checkpoint-runner.ts); the
     // lockstep core then runs an empty workload and gives it the rig's membership.
     const checkpoint = parts.workload.class === 'checkpoint' || parts.process !== undefined;
+    // A lockstep workload is stepped through the recorder when forensics are on (no extra encode: it keeps the digest's bytes).
+    this.#recorder = parts.forensics && !checkpoint ? new StepRecorder(parts.workload) : null;
     this.core = new BoardCore(
       makeVoterConfig({ ...parts.voter, self: this.selfIdx, periodMs: 1000 / parts.rateHz, epochStartMs: parts.t0Ms, startAs: parts.startAs ?? (parts.boot > 1 ? 'joining' : 'member') }),
-      (checkpoint ? membershipWorkload(parts.workload as Workload<unknown>) : parts.workload) as Workload<S>,
+      (checkpoint ? membershipWorkload(parts.workload as Workload<unknown>) : this.#recorder?.workload ?? parts.workload) as Workload<S>,
     );
     this.process = parts.process ? new ProcessRunner({
       selfIdx: this.selfIdx, boards: parts.boards, spec: parts.process.spec, stateDir: parts.process.stateDir, log: parts.log, clock: parts.clock,
@@ -452,8 +463,26 @@ export class BoardController<S> {
         case 'event':
           p.log.append(e.code, { cycle: e.cycle, target: name(e.board), detail: e.detail });
           if (e.code === 'handover') this.#handoverPending = true;
+          if (e.code === 'demoted' && (e.detail === 'outvoted' || e.detail === 'catchUpMismatch')) this.#writeForensics(e.cycle, e.detail);
           break;
       }
+    }
+  }
+
+  /** The bundle of an outvoted board: written at once (a rare, bounded write), its path logged. */
+  #writeForensics(cycle: number, reason: string): void {
+    const f = this.#p.forensics;
+    if (!f || !this.#recorder) return;
+    try {
+      const bundle = buildBundle({
+        board: this.#p.self, boards: this.#p.boards, selfIdx: this.selfIdx, boot: this.#p.boot, cycle, reason,
+        atMs: this.#p.clock.nowMs(),
+        workload: f.workload, configHash: f.configHash, votes: [...this.core.votesAfter(cycle - FORENSICS_STEPS_MAX - 8).filter((v) => v.cycle !== cycle), ...[this.core.votesOfCycle(cycle)].filter((v) => v !== null)], steps: this.#recorder.steps(),
+      });
+      this.#p.log.append('forensics', { cycle, reason, bundle: storeBundle(f.dir, bundle) });
+    } catch (e) {
+      // A full disk loses the bundle, not the board.
+      this.#p.log.append('forensics-error', { cycle, error: (e as Error).message });
     }
   }
 

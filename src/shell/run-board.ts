@@ -11,6 +11,7 @@
  * device opened with a named error (exit 1), then the tick loop. SIGTERM (systemctl stop) or
  * SIGINT stops it in order (BoardController.shutdown), then exit 0; a second signal exits at once.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -116,9 +117,11 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
   }
   // The workload before any hardware is touched: a module that does not load stops here.
   let workload;
+  let identity;
+  let modulePath;
   try {
-    const modulePath = config.process ? PROGRAM_WORKLOAD_PATH : config.workload ? resolve(dirname(o.configPath), config.workload.module) : defaultWorkloadPath();
-    ({ workload } = await loadWorkload(modulePath, config.workload?.options ?? {}));
+    modulePath = config.process ? PROGRAM_WORKLOAD_PATH : config.workload ? resolve(dirname(o.configPath), config.workload.module) : defaultWorkloadPath();
+    ({ workload, identity } = await loadWorkload(modulePath, config.workload?.options ?? {}));
   } catch (e) {
     if (e instanceof WorkloadLoadError) throw new RunError(`workload.module: ${e.message}`, 2);
     throw e;
@@ -203,7 +206,14 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     // Real boards boot at different times with unrelated clocks: listen, align, then snapshot or re-form.
     startAs: 'cold',
     voter: { policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
-    workload, ...(processParts ? { process: processParts } : {}), clock, scheduler: timerScheduler(clock), log, auth,
+    workload, ...(processParts ? { process: processParts } : {}),
+    // An outvoted board writes what it knew beside its event log (ftc forensics).
+    forensics: {
+      dir: join(config.eventLog.dir, 'forensics'),
+      workload: { name: identity.name, version: identity.version, id: workload.id ?? null, codeHash: identity.codeHash, modulePath, options: config.workload?.options ?? {} },
+      configHash: createHash('sha256').update(readFileSync(o.configPath)).digest('hex'),
+    },
+    clock, scheduler: timerScheduler(clock), log, auth,
     links: { serial, udp: { link: udp, peers: udpPeers } },
     gpio: chip, psuRails, nic: { bond: 'bond0' },
     watchdog: { hw: boardWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },

@@ -33,6 +33,7 @@ export interface BoardWiring<S> {
   voter: Partial<VoterConfig>;
   workload: Workload<S>;
   process?: BoardParts<S>['process'];
+  forensics?: BoardParts<S>['forensics'];
   clock: Clock;
   scheduler: Scheduler;
   log: BoardLog;
@@ -111,7 +112,7 @@ export async function wireBoard<S>(w: BoardWiring<S>): Promise<BoardController<S
   controller = new BoardController<S>({
     self: w.self, boards: w.boards, boot: w.boot, resetReason: w.resetReason, rateHz: w.rateHz, t0Ms: w.t0Ms,
     ...(w.startAs !== undefined ? { startAs: w.startAs } : {}),
-    voter: w.voter, workload: w.workload, ...(w.process ? { process: w.process } : {}), clock: w.clock, scheduler: w.scheduler, links, io: w.io(peripherals), log: w.log,
+    voter: w.voter, workload: w.workload, ...(w.process ? { process: w.process } : {}), ...(w.forensics ? { forensics: w.forensics } : {}), clock: w.clock, scheduler: w.scheduler, links, io: w.io(peripherals), log: w.log,
     gpio: w.gpio, psuRails: w.psuRails, nic: w.nic, watchdog: w.watchdog, console: w.console, peripherals,
     pullResetLine: w.pullResetLine,
     ...(w.injectExternal ? { injectExternal: w.injectExternal } : {}),

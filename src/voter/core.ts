@@ -244,6 +244,15 @@ export class BoardCore<S> {
     for (const r of this.#recent) if (r.cycle > cycle) out.push({ ...r, digests: { ...r.digests } });
     return out;
   }
+  /** The votes heard for cycle c while its record is kept (an outvoted board's last vote is never committed: forensics reads it here). */
+  votesOfCycle(c: number): VoteRecord | null {
+    const r = this.#recs.get(c);
+    if (!r) return null;
+    const digests: Record<number, Digest> = {};
+    for (const [b, v] of r.votes) digests[b] = v.digest;
+    if (r.mine && digests[this.self] === undefined) digests[this.self] = r.mine.digest;
+    return { cycle: c, digests, majority: r.majority ?? null, selected: null };
+  }
   /** Local time at which this board's cycle 0 starts (its cycle grid), for diagnostics and the simulator's referee. */
   get epochMs(): number { return this.#epochMs; }
 
