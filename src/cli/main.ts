@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { attachConsole, ConsoleTargetError, resolveConsoleTarget, RUN_DIR_DEFAULT } from '../console/client.ts';
 import { runSync, SyncError } from './sync.ts';
 import { ForensicsCliError, runForensics } from './forensics.ts';
+import { ReportInputError, writeReport } from '../report/index.ts';
 import { runBoard, runDemo, runDoctor, runSim, UsageError } from '../rig/actions.ts';
 import { DurationError, FAULT_DESCRIPTIONS, FAULT_EXAMPLES, parseDurationMs, parseFaultSpec } from '../rig/faultspec.ts';
 import type { FaultKind } from '../rig/faultspec.ts';
@@ -148,6 +149,22 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
         throw e;
       }
       done(await attachConsole({ path, baudRate: o.baud }));
+    });
+
+  program
+    .command('report')
+    .description('a run as one HTML page: each board\'s role over time, faults, divergences and fences, output gaps, rejoin times')
+    .argument('[run-dir]', 'the run directory of ftc sim or ftc demo, or a directory of <board>.events.jsonl copied off boards', RUN_DIR_DEFAULT)
+    .option('-o, --out <file>', 'where to write the page (default: <run-dir>/report.html)')
+    .action((dir: string, o: { out?: string }) => {
+      try {
+        io.out(`report: ${writeReport(dir, o.out)}\n`);
+        done(0);
+      } catch (e) {
+        if (!(e instanceof ReportInputError)) throw e;
+        io.err(`ftc report: ${e.message}\n`);
+        done(2);
+      }
     });
 
   program

@@ -11,7 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { writeReport } from '../report/index.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PtyCable } from '../adapters/sim/pty-cable.ts';
@@ -237,6 +238,11 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           // Each board's view five times a second: the dashboard's source, and in --json the
           // stream of vote results (lastVote) and membership.
           const view = ev as unknown as BoardView;
+          const was = views.get(name);
+          // Kept for the report (not the stream): each change of a board's role or of who is active.
+          if (Number.isFinite(t0Ms) && events.length < eventsKeptMax && (was?.role !== view.role || was?.active !== view.active)) {
+            events.push({ kind: 'role', board: name, role: view.role, active: view.active, tRunMs: monoMs() - t0Ms });
+          }
           views.set(name, view);
           for (const v of view.role === 'member' ? view.recentVotes ?? (view.lastVote ? [view.lastVote] : []) : []) {
             if (recentVotes.some((r) => r.cycle === v.cycle) || (recentVotes.length >= 8 && v.cycle < recentVotes[0]!.cycle)) continue;
@@ -474,13 +480,24 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
   const reference = ref.outputs.map((outputs, cycle) => ({ cycle, outputs: outputs === null ? null : Object.fromEntries(names.map((n, i) => [n, outputs[i]])) }));
   const summary = summarize({ trace, reference, events, periodMs, checkpoint });
   if (processSpec) Object.assign(summary, programSummary(events, SIM_BOARDS, t0Ms + o.durationMs));
+  // The run for `ftc report`: its settings, every event kept, and the page itself.
+  const runDir = resolve(o.runDir);
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify({
+    title: `ftc sim, seed ${o.seed}, ${o.rateHz} Hz${o.faults.length ? `, ${o.faults.map((f) => formatFaultSpec(f)).join(' ')}` : ''}`,
+    boards: SIM_BOARDS, periodMs, durationMs: o.durationMs, seed: o.seed, summary,
+  }, null, 1));
+  writeFileSync(join(runDir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const report = writeReport(runDir);
   const bundles = (existsSync(forensicsDir) ? readdirSync(forensicsDir) : []).filter((f) => /^forensics-.*\.json$/.test(f) && !bundlesBefore.has(f)).sort().map((f) => join(forensicsDir, f));
   // In --json the boards' own 'forensics' events carry the paths already.
-  if (o.json) out.write(JSON.stringify(summary) + '\n');
-  else {
+  if (o.json) {
+    out.write(`${JSON.stringify({ kind: 'report', path: report })}\n`);
+    out.write(JSON.stringify(summary) + '\n');
+  } else {
     out.write(`\n${JSON.stringify(summary)}\n`);
     out.write(`trace: ${traceFile}\nevent logs: ${resolve(o.logDir)}/ (one JSON Lines file per board)\n`);
     for (const b of bundles) out.write(`forensics: ${b} (a board was outvoted: ftc forensics ${b})\n`);
+    out.write(`report: ${report} (ftc report ${runDir} writes it again)\n`);
   }
   return { code: summary.dualDriven > 0 || summary.wrongOutputs > 0 || (summary.lostCommitted ?? 0) > 0 || (summary.duplicatedOutputs ?? 0) > 0 ? 1 : 0, summary };
 }

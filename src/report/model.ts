@@ -1,0 +1,99 @@
+/**
+ * What a run report shows, from a run's events (pure): each board's role over time, the faults
+ * injected, divergences and fences, output gaps (cycles the plant lost) and how long each board
+ * was out before it was voted back in. Times are ms since cycle 0 of the run (`tRunMs`).
+ */
+export type LaneState = 'active' | 'standby' | 'out' | 'down';
+
+export interface ReportEvent {
+  kind?: string;
+  board?: string;
+  child?: string;
+  target?: string;
+  detail?: string;
+  spec?: string;
+  role?: string;
+  active?: string | null;
+  cycle?: number;
+  tRunMs?: number;
+  [k: string]: unknown;
+}
+
+export interface ReportModel {
+  boards: string[];
+  durationMs: number;
+  periodMs: number;
+  lanes: Array<{ board: string; segments: Array<{ fromMs: number; toMs: number; state: LaneState }> }>;
+  faults: Array<{ atMs: number; spec: string }>;
+  marks: Array<{ atMs: number; board: string; kind: 'outvoted' | 'fence' | 'failover' | 'watchdog'; text: string }>;
+  gaps: Array<{ fromMs: number; toMs: number; cycles: number }>;
+  rejoins: Array<{ board: string; outMs: number; backMs: number | null }>;
+  summary: Record<string, unknown> | null;
+}
+
+/** Lost cycles closer together than this many periods are one gap. */
+const GAP_JOIN_PERIODS = 2;
+/** Segments kept per lane at most (a flapping board over a week-long run). */
+const SEGMENTS_MAX = 5000;
+
+export function buildReportModel(events: readonly ReportEvent[], o: { boards: readonly string[]; periodMs: number; durationMs: number; summary?: Record<string, unknown> | null }): ReportModel {
+  const timed = events.filter((e) => typeof e.tRunMs === 'number').sort((a, b) => a.tRunMs! - b.tRunMs!);
+  const end = o.durationMs;
+  const lanes = o.boards.map((board) => {
+    const segs: Array<{ fromMs: number; toMs: number; state: LaneState }> = [];
+    let state: LaneState | null = null;
+    let since = 0;
+    const go = (t: number, s: LaneState) => {
+      const at = Math.max(0, Math.min(end, t));
+      if (s === state) return;
+      if (state !== null && at > since && segs.length < SEGMENTS_MAX) segs.push({ fromMs: since, toMs: at, state });
+      state = s;
+      since = at;
+    };
+    let dead = false;
+    for (const e of timed) {
+      const who = e.board ?? e.child;
+      if (who !== board) continue;
+      if (e.kind === 'process-exit') { dead = true; go(e.tRunMs!, 'down'); }
+      else if (e.kind === 'boot' || e.kind === 'process-spawn') { if (dead) { dead = false; go(e.tRunMs!, 'out'); } }
+      else if ((e.kind === 'role' || e.kind === 'status') && !dead) go(e.tRunMs!, e.role !== 'member' ? 'out' : e.active === board ? 'active' : 'standby');
+    }
+    if (state !== null && end > since) segs.push({ fromMs: since, toMs: end, state });
+    return { board, segments: segs };
+  });
+
+  const faults = timed.filter((e) => e.kind === 'fault' && typeof e.spec === 'string').map((e) => ({ atMs: e.tRunMs!, spec: e.spec! }));
+  const marks: ReportModel['marks'] = [];
+  for (const e of timed) {
+    if (e.kind === 'demoted' && (e.detail === 'outvoted' || e.detail === 'catchUpMismatch')) marks.push({ atMs: e.tRunMs!, board: e.board ?? '?', kind: 'outvoted', text: `${e.board} ${e.detail} at cycle ${e.cycle}` });
+    else if (e.kind === 'fence') marks.push({ atMs: e.tRunMs!, board: e.target ?? '?', kind: 'fence', text: `${e.board} fenced ${e.target}` });
+    else if (e.kind === 'failover') marks.push({ atMs: e.tRunMs!, board: String(e.to ?? e.board), kind: 'failover', text: `failover ${String(e.from)} -> ${String(e.to)}` });
+    else if (e.kind === 'watchdog-reset' || (e.kind === 'process-exit' && e.code === 86)) marks.push({ atMs: e.tRunMs!, board: e.board ?? e.child ?? '?', kind: 'watchdog', text: `${e.board ?? e.child} reset by its watchdog` });
+  }
+
+  // Output gaps: the plant's lost cycles, placed on the cycle grid and joined when close.
+  const lost = [...new Set(events.filter((e) => e.kind === 'lost-cycle' && typeof e.cycle === 'number').map((e) => e.cycle!))].sort((a, b) => a - b);
+  const gaps: ReportModel['gaps'] = [];
+  for (const c of lost) {
+    const from = c * o.periodMs;
+    const last = gaps.at(-1);
+    if (last && from - last.toMs <= GAP_JOIN_PERIODS * o.periodMs) { last.toMs = from + o.periodMs; last.cycles++; }
+    else gaps.push({ fromMs: from, toMs: from + o.periodMs, cycles: 1 });
+  }
+
+  // Out of the voting set: from votedOut (or a demotion) to the next votedIn of that board.
+  const rejoins: ReportModel['rejoins'] = [];
+  const outSince = new Map<string, number>();
+  for (const e of timed) {
+    const b = e.kind === 'demoted' ? e.board : e.target;
+    if (!b) continue;
+    if ((e.kind === 'votedOut' || e.kind === 'demoted') && !outSince.has(b)) outSince.set(b, e.tRunMs!);
+    else if (e.kind === 'votedIn' && outSince.has(b)) {
+      rejoins.push({ board: b, outMs: outSince.get(b)!, backMs: e.tRunMs! });
+      outSince.delete(b);
+    }
+  }
+  for (const [board, outMs] of outSince) rejoins.push({ board, outMs, backMs: null });
+  rejoins.sort((a, b) => a.outMs - b.outMs);
+  return { boards: [...o.boards], durationMs: end, periodMs: o.periodMs, lanes, faults, marks, gaps, rejoins, summary: o.summary ?? null };
+}
