@@ -22,6 +22,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Clock } from '../ports/clock.ts';
+import type { EventFields, EventKind } from './events.ts';
 import { monotonicClock } from '../ports/clock.ts';
 
 /** Fields every event carries. */
@@ -44,7 +45,8 @@ export type LogEvent = EventBase & Record<string, unknown>;
  * MemoryEventLog in the seeded simulator. `append` never throws for I/O errors.
  */
 export interface BoardLog {
-  append(kind: string, fields?: Record<string, unknown>): LogEvent;
+  /** One event of a declared kind (src/eventlog/events.ts) with its fields. */
+  append<K extends EventKind>(kind: K, fields: EventFields[K]): LogEvent;
   onAppend(listener: (e: LogEvent) => void): () => void;
   /** The last n events, oldest first. */
   readLast(n: number): ReadResult;
@@ -126,7 +128,7 @@ export class EventLog implements BoardLog {
   }
 
   /** Append an event; returns it (with its envelope). Never throws for I/O errors. */
-  append(kind: string, fields: Record<string, unknown> = {}): LogEvent {
+  append<K extends EventKind>(kind: K, fields: EventFields[K]): LogEvent {
     const event: LogEvent = {
       ...fields,
       t: new Date(this.#wallNowMs()).toISOString(),

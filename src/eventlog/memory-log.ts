@@ -4,6 +4,7 @@
  * `eventsMax` are held (a seed that writes more than that is looping, and says so in `dropped`).
  */
 import type { Clock } from '../ports/clock.ts';
+import type { EventFields, EventKind } from './events.ts';
 import type { BoardLog, LogEvent, ReadResult } from './eventlog.ts';
 
 export const MEMORY_LOG_EVENTS_MAX_DEFAULT = 20_000;
@@ -31,7 +32,7 @@ export class MemoryEventLog implements BoardLog {
     if (!(Number.isInteger(this.#eventsMax) && this.#eventsMax >= 1)) throw new RangeError(`memory event log: eventsMax must be a positive integer, got ${this.#eventsMax}`);
   }
 
-  append(kind: string, fields: Record<string, unknown> = {}): LogEvent {
+  append<K extends EventKind>(kind: K, fields: EventFields[K]): LogEvent {
     const o = this.#o;
     const event: LogEvent = {
       ...fields,

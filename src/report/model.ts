@@ -3,6 +3,12 @@
  * injected, divergences and fences, output gaps (cycles the plant lost) and how long each board
  * was out before it was voted back in. Times are ms since cycle 0 of the run (`tRunMs`).
  */
+import type { EventKind } from '../eventlog/events.ts';
+
+/** What a report reads: the boards' declared events (src/eventlog/events.ts) and the simulator's own. */
+type Kind = EventKind | 'role' | 'status' | 'process-exit' | 'process-spawn' | 'lost-cycle';
+const is = (e: ReportEvent, k: Kind): boolean => e.kind === k;
+
 export type LaneState = 'active' | 'standby' | 'out' | 'down';
 
 export interface ReportEvent {
@@ -54,25 +60,25 @@ export function buildReportModel(events: readonly ReportEvent[], o: { boards: re
     for (const e of timed) {
       const who = e.board ?? e.child;
       if (who !== board) continue;
-      if (e.kind === 'process-exit') { dead = true; go(e.tRunMs!, 'down'); }
-      else if (e.kind === 'boot' || e.kind === 'process-spawn') { if (dead) { dead = false; go(e.tRunMs!, 'out'); } }
-      else if ((e.kind === 'role' || e.kind === 'status') && !dead) go(e.tRunMs!, e.role !== 'member' ? 'out' : e.active === board ? 'active' : 'standby');
+      if (is(e, 'process-exit')) { dead = true; go(e.tRunMs!, 'down'); }
+      else if (is(e, 'boot') || is(e, 'process-spawn')) { if (dead) { dead = false; go(e.tRunMs!, 'out'); } }
+      else if ((is(e, 'role') || is(e, 'status')) && !dead) go(e.tRunMs!, e.role !== 'member' ? 'out' : e.active === board ? 'active' : 'standby');
     }
     if (state !== null && end > since) segs.push({ fromMs: since, toMs: end, state });
     return { board, segments: segs };
   });
 
-  const faults = timed.filter((e) => e.kind === 'fault' && typeof e.spec === 'string').map((e) => ({ atMs: e.tRunMs!, spec: e.spec! }));
+  const faults = timed.filter((e) => is(e, 'fault') && typeof e.spec === 'string').map((e) => ({ atMs: e.tRunMs!, spec: e.spec! }));
   const marks: ReportModel['marks'] = [];
   for (const e of timed) {
-    if (e.kind === 'demoted' && (e.detail === 'outvoted' || e.detail === 'catchUpMismatch')) marks.push({ atMs: e.tRunMs!, board: e.board ?? '?', kind: 'outvoted', text: `${e.board} ${e.detail} at cycle ${e.cycle}` });
-    else if (e.kind === 'fence') marks.push({ atMs: e.tRunMs!, board: e.target ?? '?', kind: 'fence', text: `${e.board} fenced ${e.target}` });
-    else if (e.kind === 'failover') marks.push({ atMs: e.tRunMs!, board: String(e.to ?? e.board), kind: 'failover', text: `failover ${String(e.from)} -> ${String(e.to)}` });
-    else if (e.kind === 'watchdog-reset' || (e.kind === 'process-exit' && e.code === 86)) marks.push({ atMs: e.tRunMs!, board: e.board ?? e.child ?? '?', kind: 'watchdog', text: `${e.board ?? e.child} reset by its watchdog` });
+    if (is(e, 'demoted') && (e.detail === 'outvoted' || e.detail === 'catchUpMismatch')) marks.push({ atMs: e.tRunMs!, board: e.board ?? '?', kind: 'outvoted', text: `${e.board} ${e.detail} at cycle ${e.cycle}` });
+    else if (is(e, 'fence')) marks.push({ atMs: e.tRunMs!, board: e.target ?? '?', kind: 'fence', text: `${e.board} fenced ${e.target}` });
+    else if (is(e, 'failover')) marks.push({ atMs: e.tRunMs!, board: String(e.to ?? e.board), kind: 'failover', text: `failover ${String(e.from)} -> ${String(e.to)}` });
+    else if (is(e, 'watchdog-reset') || (is(e, 'process-exit') && e.code === 86)) marks.push({ atMs: e.tRunMs!, board: e.board ?? e.child ?? '?', kind: 'watchdog', text: `${e.board ?? e.child} reset by its watchdog` });
   }
 
   // Output gaps: the plant's lost cycles, placed on the cycle grid and joined when close.
-  const lost = [...new Set(events.filter((e) => e.kind === 'lost-cycle' && typeof e.cycle === 'number').map((e) => e.cycle!))].sort((a, b) => a - b);
+  const lost = [...new Set(events.filter((e) => is(e, 'lost-cycle') && typeof e.cycle === 'number').map((e) => e.cycle!))].sort((a, b) => a - b);
   const gaps: ReportModel['gaps'] = [];
   for (const c of lost) {
     const from = c * o.periodMs;
@@ -85,10 +91,10 @@ export function buildReportModel(events: readonly ReportEvent[], o: { boards: re
   const rejoins: ReportModel['rejoins'] = [];
   const outSince = new Map<string, number>();
   for (const e of timed) {
-    const b = e.kind === 'demoted' ? e.board : e.target;
+    const b = is(e, 'demoted') ? e.board : e.target;
     if (!b) continue;
-    if ((e.kind === 'votedOut' || e.kind === 'demoted') && !outSince.has(b)) outSince.set(b, e.tRunMs!);
-    else if (e.kind === 'votedIn' && outSince.has(b)) {
+    if ((is(e, 'votedOut') || is(e, 'demoted')) && !outSince.has(b)) outSince.set(b, e.tRunMs!);
+    else if (is(e, 'votedIn') && outSince.has(b)) {
       rejoins.push({ board: b, outMs: outSince.get(b)!, backMs: e.tRunMs! });
       outSince.delete(b);
     }
