@@ -23,4 +23,9 @@ if (process.env.FTC_NO_BUILD !== '1' && isBuildFresh(root)) {
   register();
   ({ main } = await import(pathToFileURL(join(root, 'src/cli/main.ts')).href));
 }
+// A reader that went away (`ftc sim --help | head`) ends the output, not with a stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main(process.argv);
