@@ -19,6 +19,7 @@ import {
   INVALID,
   bool,
   int,
+  num,
   list,
   obj,
   oneOf,
@@ -135,6 +136,8 @@ export interface BoardConfig {
   metrics?: { listen: string };
   /** The process class (src/process/config.ts): this program runs on one board of the rig at a time, instead of a workload. */
   process?: ProcessSection;
+  /** The SoC's temperature: a board at handOverC or above hands its work over (src/watchdog/core-thermal.ts). */
+  thermal: { zone: string; handOverC: number; clearC: number };
   cycleHz: number;
   redundancy: { allowDuplex: boolean; allowSimplex: boolean; cleanCyclesToRejoin: number };
   console: { serialPath?: string; passwordHash?: string; allowInject: boolean };
@@ -247,6 +250,11 @@ const boardSpec = obj({
   io: optional(fieldSpec),
   metrics: optional(obj({ listen: str({ pattern: /^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, expect: 'HOST:PORT to serve /metrics on, e.g. 0.0.0.0:9464', lengthMax: 256 }) })),
   process: optional(processSectionSpec),
+  thermal: withDefault(obj({
+    zone: withDefault(str({ pattern: /^thermal_zone\d{1,3}$/, expect: 'a zone under /sys/class/thermal, e.g. thermal_zone0' }), DEFAULTS.thermal.zone),
+    handOverC: withDefault(num({ min: 30, max: 125, unit: '°C' }), DEFAULTS.thermal.handOverC),
+    clearC: withDefault(num({ min: 20, max: 120, unit: '°C' }), DEFAULTS.thermal.clearC),
+  }), { ...DEFAULTS.thermal }),
   cycleHz: withDefault(int({ min: 1, max: 1000, unit: 'Hz' }), DEFAULTS.cycleHz),
   redundancy: withDefault(
     obj({
@@ -287,6 +295,8 @@ const EXTRA_SERIAL_PATH = /^\/dev\/(?:ttyUSB\d+|ttyACM\d+|serial\/by-(?:id|path)
 function checkBoardConfig(c: Partial<BoardConfig>, hw: HardwareDef | undefined, issues: Issues): void {
   const { board, rig, links, gpio: g, i2c, watchdog: w, cycleHz, redundancy, console: con, auth, io } = c;
   const field = io ? fieldResources(io) : { pins: [], addresses: [] };
+
+  if (c.thermal && c.thermal.clearC >= c.thermal.handOverC) issues.add(['thermal', 'clearC'], c.thermal.clearC, `is not below thermal.handOverC (${c.thermal.handOverC})`, `give a clearC a few degrees under handOverC, e.g. ${c.thermal.handOverC - 5}: the board is ok again only below it`);
 
   // The process class: its limits against the cycle (a probe once a cycle at most), and no workload beside it.
   if (c.process) {

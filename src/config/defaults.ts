@@ -43,6 +43,14 @@ export const DEFAULTS = {
     /** Contact bounce of a tactile switch settles within ~5-10 ms; 20 ms is safe. */
     debounceMs: 20,
   },
+  thermal: {
+    /** The SoC's zone on a Pi and a BeagleBone. */
+    zone: 'thermal_zone0',
+    /** A Pi's firmware throttles from 80 °C (Raspberry Pi documentation, "Frequency management and thermal control"): hand over at 80. */
+    handOverC: 80,
+    /** Ok again below 75 °C: the hysteresis keeps a board near the limit from flapping. */
+    clearC: 75,
+  },
   /** INA219 breakout boards (Adafruit 904 and clones) carry a 0.1 Ω shunt. */
   ina219ShuntMilliohms: 100,
 } as const;

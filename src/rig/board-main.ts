@@ -33,7 +33,7 @@ import { SimWatchdog, formatResetReason } from '../watchdog/sim-watchdog.ts';
 import { loadWorkload } from '../workload/loader.ts';
 import { attachToSupervisor, childEnv, emitEvent, watchdogReset } from './child.ts';
 import { tickMaxMs } from '../shell/board.ts';
-import { SIM_LINK_TIMING, SIM_WATCHDOG_FEED_PERIOD_MS, simPeripheralPins, simPins, simPsuRails } from './sim-board.ts';
+import { SIM_LINK_TIMING, SIM_WATCHDOG_FEED_PERIOD_MS, simPeripheralPins, simPins, simPsuRails, SIM_TEMP_NORMAL_C } from './sim-board.ts';
 import { startCpuProfileIfAsked, traceGcIfAsked } from './cpu-profile.ts';
 import { simVoterTiming } from './sim-timing.ts';
 import { SIM_BOARDS, boardIndex, monoMs, simPorts, type BoardControl, type SimChildConfig } from './sim-protocol.ts';
@@ -130,6 +130,13 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     writeFileSync(join(nicRoot, 'proc/net/bonding/bond0'), bondingText(slaves));
   };
   writeBond();
+  // The SoC's thermal zone, as sysfs has it (millidegrees): 45 °C until a temp: fault.
+  const thermalRoot = join(cfg.runDir, self, 'thermal');
+  const writeTemp = (c: number) => {
+    mkdirSync(join(thermalRoot, 'sys/class/thermal/thermal_zone0'), { recursive: true });
+    writeFileSync(join(thermalRoot, 'sys/class/thermal/thermal_zone0/temp'), `${Math.round(c * 1000)}\n`);
+  };
+  writeTemp(SIM_TEMP_NORMAL_C);
   const hw = new SimWatchdog({
     clock: monoClock,
     timeoutMs: cfg.watchdogTimeoutMs,
@@ -195,6 +202,7 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
     gpio,
     psuRails: simPsuRails,
     nic: { bond: 'bond0', root: nicRoot, source: 'proc' },
+    thermal: { root: thermalRoot },
     watchdog: { hw, timeoutMs: cfg.watchdogTimeoutMs, feedPeriodMs: SIM_WATCHDOG_FEED_PERIOD_MS },
     console: consoleLink ? { link: consoleLink, passwordHash: null, allowInject: true } : null,
     peripherals: { gpio: simPeripheralPins },
@@ -245,6 +253,10 @@ export async function boardMain(cfg: SimChildConfig): Promise<void> {
         slaves[c.slave] = c.up;
         writeBond();
         controller.noteFault({ source: 'injected', what: `nic ${c.slave} ${c.up ? 'up' : 'down'}`, state: c.up ? 'cleared' : 'active' });
+        break;
+      case 'temp':
+        writeTemp(c.c ?? SIM_TEMP_NORMAL_C);
+        controller.noteFault({ source: 'injected', what: c.c === null ? 'temperature back to normal' : `SoC at ${c.c} °C`, state: c.c === null ? 'cleared' : 'active' });
         break;
       case 'handover': controller.requestHandover(c.to); break;
       case 'sensor':

@@ -49,6 +49,7 @@ export type FaultSpec =
   | ({ kind: 'partition'; groups: BoardId[][] } & Lasting)
   | ({ kind: 'psu'; board: BoardRef; supply: PsuSupply } & Lasting)
   | ({ kind: 'nic'; board: BoardRef; iface: string } & Lasting)
+  | ({ kind: 'temp'; board: BoardRef; celsius: number } & Lasting)
   | ({ kind: 'sensor'; board: BoardRef; signal: string; mode: SensorFaultMode } & Lasting);
 
 export type SensorFaultMode = 'nack' | 'stuck';
@@ -66,6 +67,7 @@ export const FAULT_EXAMPLES: Readonly<Record<FaultKind, string>> = {
   partition: 'partition:b1|b2,b3@6s+2s',
   psu: 'psu:b2:a@3s',
   nic: 'nic:b3:eth0@3s',
+  temp: 'temp:active:85@3s+5s',
   button: 'button:active@5s+200ms',
   sensor: 'sensor:b2:tempC:nack@3s+2s',
 };
@@ -82,6 +84,7 @@ export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   partition: 'groups of boards that cannot talk to each other',
   psu: 'one power supply input (a or b) fails',
   nic: 'one network interface goes down',
+  temp: 'the board\'s SoC reads this temperature in °C (80 or more: hot, it hands its work over)',
   button: 'hold the maintenance button for D (short press: hand the active role away; 3 s: out for service, or back)',
   sensor: 'one field sensor of a board fails (nack: stops answering; stuck: keeps its reading); needs --io',
 };
@@ -259,6 +262,13 @@ export function parseFaultSpec(spec: string, options: FaultSpecOptions = {}): Fa
       }
       return { kind, board: board(m[1]!, true), iface, atMs, forMs };
     }
+    case 'temp': {
+      const m = /^([^:]*):(-?\d+(?:\.\d+)?)$/.exec(target);
+      if (!m) return fail('write temp:<board>:<°C>, e.g. temp:b1:85');
+      const celsius = Number(m[2]);
+      if (celsius <= -40 || celsius >= 150) fail(`${celsius} °C is not a temperature a board's sensor reads (-40 to 150)`);
+      return { kind, board: board(m[1]!, true), celsius, atMs, forMs };
+    }
     case 'sensor': {
       const m = /^([^:]*):([^:]*)(?::(.*))?$/.exec(target);
       if (!m) return fail('write sensor:<board>:<signal>[:nack|stuck]');
@@ -297,6 +307,8 @@ export function formatFaultSpec(f: FaultSpec): string {
       return `psu:${f.board}:${f.supply}${when}`;
     case 'nic':
       return `nic:${f.board}:${f.iface}${when}`;
+    case 'temp':
+      return `temp:${f.board}:${f.celsius}${when}`;
     case 'sensor':
       return `sensor:${f.board}:${f.signal}:${f.mode}${when}`;
   }

@@ -36,6 +36,8 @@ export const SIM_WATCHDOG_FEED_PERIOD_MS = Math.max(tickMaxMs * 2, SIM_WATCHDOG_
 export const SIM_FENCE_GRACE_MS = 2 * SIM_WATCHDOG_TIMEOUT_MS + 500;
 /** The supervisor restarts an exited board process after this long. */
 export const SIM_RESTART_DELAY_MS = 200;
+/** A simulated board's SoC temperature when no temp: fault says otherwise. */
+export const SIM_TEMP_NORMAL_C = 45;
 /** Cycle 0 starts this long after the last process of the rig said it was ready. */
 export const SIM_START_DELAY_MS = 500;
 /** The LinkSet's timing between simulated boards. */

@@ -79,6 +79,8 @@ export type BoardControl =
   | { t: 'udp-block'; peers: string[] }
   | { t: 'psu'; rail: 'a' | 'b'; ok: boolean }
   | { t: 'nic'; slave: string; up: boolean }
+  /** The SoC's temperature, °C; null: back to normal. */
+  | { t: 'temp'; c: number | null }
   | { t: 'handover'; to?: string }
   /** The maintenance button held down for `ms` (short: hand the role away; >= 3 s: out for service, or back). */
   | { t: 'button'; ms: number }

@@ -332,7 +332,7 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
       if (forMs !== null) at(f.atMs + forMs, () => { fn(); view.state = 'cleared'; emit({ kind: 'fault-end', spec: view.spec }); });
     };
     at(f.atMs, () => {
-      view.state = forMs === null && f.kind !== 'cut' && f.kind !== 'corrupt' && f.kind !== 'partition' && f.kind !== 'psu' && f.kind !== 'nic' ? 'cleared' : 'active';
+      view.state = forMs === null && f.kind !== 'cut' && f.kind !== 'corrupt' && f.kind !== 'partition' && f.kind !== 'psu' && f.kind !== 'nic' && f.kind !== 'temp' ? 'cleared' : 'active';
       switch (f.kind) {
         case 'kill': {
           const b = boardOf(f.board);
@@ -392,6 +392,12 @@ export async function runSim(o: SimOptions, out: NodeJS.WriteStream = process.st
           view.spec = `sensor:${b}:${f.signal}:${f.mode}`;
           sup.send(b, { t: 'sensor', signal: f.signal, mode: f.mode } satisfies BoardControl);
           end(() => sup.send(b, { t: 'sensor', signal: f.signal, mode: 'ok' } satisfies BoardControl));
+          break;
+        }
+        case 'temp': {
+          const b = boardOf(f.board);
+          sup.send(b, { t: 'temp', c: f.celsius } satisfies BoardControl);
+          end(() => sup.send(b, { t: 'temp', c: null } satisfies BoardControl));
           break;
         }
         case 'nic': {

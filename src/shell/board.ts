@@ -35,6 +35,7 @@ import { digestHex, sameDigest } from '../voter/hash.ts';
 import { Supervisor as TaskSupervisor } from '../watchdog/core-supervisor.ts';
 import { eventLoopDelayMeasurement, heapSample, heapUsedMeasurement, type EventLoopSample, type HeapSample } from '../watchdog/event-loop-monitor.ts';
 import { NicMonitor, type NicMonitorOptions } from '../watchdog/nic-monitor.ts';
+import { ThermalMonitor, type ThermalMonitorOptions } from '../watchdog/thermal-monitor.ts';
 import { PsuMonitor, type PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { WatchdogService } from '../watchdog/watchdog-service.ts';
 import type { Workload } from '../workload/types.ts';
@@ -108,6 +109,8 @@ export interface BoardParts<S> {
   gpio: GpioChip;
   psuRails: PsuRailWiring[];
   nic: NicMonitorOptions | null;
+  /** The SoC's temperature (a thermal zone): a hot board hands its work over (src/watchdog/core-thermal.ts). Absent: not watched. */
+  thermal?: ThermalMonitorOptions;
   watchdog: { hw: HwWatchdog & { poll?(nowMs: number): void }; timeoutMs: number; feedPeriodMs: number };
   console: { link: SerialLink; passwordHash: string | null; allowInject: boolean } | null;
   peripherals: Peripherals | null;
@@ -138,6 +141,7 @@ export class BoardController<S> {
   readonly #startMs: number;
   readonly #psu: PsuMonitor;
   readonly #nic: NicMonitor | null;
+  readonly #thermal: ThermalMonitor | null;
   readonly #supervisor: TaskSupervisor;
   readonly #recorder: StepRecorder<S> | null;
   /** The latest tick since supervision last sampled the event-loop delay. */
@@ -191,6 +195,8 @@ export class BoardController<S> {
     this.#nic = parts.nic ? new NicMonitor(parts.nic, parts.clock) : null;
     this.#psu.onChange(this.#onHealth('psu'));
     this.#nic?.onChange(this.#onHealth('nic'));
+    this.#thermal = parts.thermal ? new ThermalMonitor(parts.thermal, parts.clock) : null;
+    this.#thermal?.onChange(this.#onHealth('thermal'));
     const wdtTimeoutMs = parts.watchdog.timeoutMs;
     this.#supervisor = new TaskSupervisor(
       {
@@ -430,6 +436,7 @@ export class BoardController<S> {
     if (now - this.#lastHealthPollMs >= healthPollMs) {
       this.#lastHealthPollMs = now;
       this.#nic?.poll();
+      this.#thermal?.poll();
       void this.#psu.poll();
     }
     this.#track();
@@ -564,7 +571,7 @@ export class BoardController<S> {
       kind: 'status', board: this.#p.self, boot: this.#p.boot, role: s.role, mode: s.mode, cycle: s.cycle,
       active: s.active === null ? null : this.#name(s.active), members: s.members.map((m) => this.#name(m)),
       health: this.local.health, psu: this.#psu.state, psuRails: this.#psu.rails().map((r) => ({ name: r.name, ok: r.good })),
-      nic: this.#nic?.state ?? 'unknown', links: this.linkInfos(),
+      nic: this.#nic?.state ?? 'unknown', ...(this.#thermal ? { thermal: this.#thermal.state, tempC: this.#thermal.core.lastC } : {}), links: this.linkInfos(),
       lastVote: this.votes[this.votes.length - 1] ?? null,
       // Status goes out a few times a second, i.e. every few cycles: carry the latest votes so a
       // reader (the sim dashboard, --json) misses none at the rates the simulator runs.

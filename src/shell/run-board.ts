@@ -215,7 +215,7 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     },
     clock, scheduler: timerScheduler(clock), log, auth,
     links: { serial, udp: { link: udp, peers: udpPeers } },
-    gpio: chip, psuRails, nic: { bond: 'bond0' },
+    gpio: chip, psuRails, nic: { bond: 'bond0' }, thermal: { ...config.thermal },
     watchdog: { hw: boardWatchdog, timeoutMs: wd.timeoutMs, feedPeriodMs: wd.feedPeriodMs },
     console: consoleLink ? { link: consoleLink, passwordHash: config.console.passwordHash ?? null, allowInject: config.console.allowInject } : null,
     peripherals: { gpio: config.gpio, toChipPin: toChip },

@@ -17,6 +17,7 @@ import type { DatagramLink, SerialLink } from '../ports/serial.ts';
 import type { VoterConfig } from '../voter/config.ts';
 import type { EventLoopSample, HeapSample } from '../watchdog/event-loop-monitor.ts';
 import type { NicMonitorOptions } from '../watchdog/nic-monitor.ts';
+import type { ThermalMonitorOptions } from '../watchdog/thermal-monitor.ts';
 import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import type { Workload } from '../workload/types.ts';
 import { BoardController, maintenanceButtonActions, type BoardParts, type ProcessIo } from './board.ts';
@@ -49,6 +50,7 @@ export interface BoardWiring<S> {
   gpio: GpioChip;
   psuRails: PsuRailWiring[];
   nic: NicMonitorOptions | null;
+  thermal?: ThermalMonitorOptions;
   watchdog: BoardParts<S>['watchdog'];
   console: BoardParts<S>['console'];
   /** The johnny-five parts' pins (LEDs, select relays, maintenance button, alarm), or null for none. */
@@ -113,7 +115,7 @@ export async function wireBoard<S>(w: BoardWiring<S>): Promise<BoardController<S
     self: w.self, boards: w.boards, boot: w.boot, resetReason: w.resetReason, rateHz: w.rateHz, t0Ms: w.t0Ms,
     ...(w.startAs !== undefined ? { startAs: w.startAs } : {}),
     voter: w.voter, workload: w.workload, ...(w.process ? { process: w.process } : {}), ...(w.forensics ? { forensics: w.forensics } : {}), clock: w.clock, scheduler: w.scheduler, links, io: w.io(peripherals), log: w.log,
-    gpio: w.gpio, psuRails: w.psuRails, nic: w.nic, watchdog: w.watchdog, console: w.console, peripherals,
+    gpio: w.gpio, psuRails: w.psuRails, nic: w.nic, ...(w.thermal ? { thermal: w.thermal } : {}), watchdog: w.watchdog, console: w.console, peripherals,
     pullResetLine: w.pullResetLine,
     ...(w.injectExternal ? { injectExternal: w.injectExternal } : {}),
     ...(w.eventLoop ? { eventLoop: w.eventLoop } : {}),

@@ -132,6 +132,7 @@ export function fromSpec(s: FaultSpec): BoardFault {
     case 'psu': return { kind: 'psu', board: board(s.board), atMs: s.atMs, rail: s.supply, forMs: s.forMs ?? 1e9 };
     case 'nic': return { kind: 'nic', board: board(s.board), atMs: s.atMs, iface: s.iface, forMs: s.forMs ?? 1e9 };
     case 'sensor': throw new RangeError('the board simulator has no field I/O: run sensor faults with ftc sim --io');
+    case 'temp': throw new RangeError('the board simulator has no thermal zone: run temp faults with ftc sim');
     case 'partition': {
       if (s.groups.length !== 2 || s.groups.every((g) => g.length !== 1)) throw new RangeError('the board simulator takes partitions of one board from the other two');
       const lone = s.groups.find((g) => g.length === 1)![0]!;

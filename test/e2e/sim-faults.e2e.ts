@@ -71,3 +71,15 @@ test.serial("b2's maintenance button held for 3 s takes it out for service: vote
   t.is(summary.wrongOutputs, 0);
   t.is(summary.dualDriven, 0);
 });
+
+test.serial('the active board runs hot (its SoC at 85 °C): it hands the role over ahead of throttling, and no cycle is lost', async (t) => {
+  const { summary, lines } = await simulateJudged(t, ['temp:active:85@3s+3s']);
+  const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const hot = events.find((e) => e.kind === 'health' && e.what === 'thermal' && e.state === 'hot');
+  t.truthy(hot, 'the board saw itself hot');
+  const handover = events.find((e) => e.kind === 'handover-done');
+  t.is(handover?.from, hot?.board, 'the hot board gave the role away');
+  t.true(events.some((e) => e.kind === 'health' && e.what === 'thermal' && e.state === 'ok' && e.board === hot?.board && (e.mono as number) > (hot?.mono as number)), 'and was ok again once cooled');
+  t.is(summary.lostCycles, 0);
+  t.is(summary.dualDriven, 0);
+});
