@@ -31,7 +31,7 @@ export interface ReportModel {
   periodMs: number;
   lanes: Array<{ board: string; segments: Array<{ fromMs: number; toMs: number; state: LaneState }> }>;
   faults: Array<{ atMs: number; spec: string }>;
-  marks: Array<{ atMs: number; board: string; kind: 'outvoted' | 'fence' | 'failover' | 'watchdog'; text: string }>;
+  marks: Array<{ atMs: number; board: string; kind: 'outvoted' | 'fence' | 'failover' | 'handover' | 'watchdog'; text: string }>;
   gaps: Array<{ fromMs: number; toMs: number; cycles: number }>;
   rejoins: Array<{ board: string; outMs: number; backMs: number | null }>;
   summary: Record<string, unknown> | null;
@@ -57,12 +57,23 @@ export function buildReportModel(events: readonly ReportEvent[], o: { boards: re
       since = at;
     };
     let dead = false;
+    // The peers' word counts too: a frozen board reports nothing, its last status would say active.
+    let outByPeers = false;
+    let own: LaneState = 'out';
+    const show = (t: number) => go(t, dead ? 'down' : outByPeers && own !== 'out' ? 'out' : own);
     for (const e of timed) {
+      if ((is(e, 'votedOut') || is(e, 'votedIn')) && e.target === board) {
+        outByPeers = is(e, 'votedOut');
+        show(e.tRunMs!);
+        continue;
+      }
       const who = e.board ?? e.child;
       if (who !== board) continue;
-      if (is(e, 'process-exit')) { dead = true; go(e.tRunMs!, 'down'); }
-      else if (is(e, 'boot') || is(e, 'process-spawn')) { if (dead) { dead = false; go(e.tRunMs!, 'out'); } }
-      else if ((is(e, 'role') || is(e, 'status')) && !dead) go(e.tRunMs!, e.role !== 'member' ? 'out' : e.active === board ? 'active' : 'standby');
+      if (is(e, 'process-exit')) dead = true;
+      else if (is(e, 'boot') || is(e, 'process-spawn')) { if (!dead) continue; dead = false; own = 'out'; }
+      else if (is(e, 'role') || is(e, 'status')) own = e.role !== 'member' ? 'out' : e.active === board ? 'active' : 'standby';
+      else continue;
+      show(e.tRunMs!);
     }
     if (state !== null && end > since) segs.push({ fromMs: since, toMs: end, state });
     return { board, segments: segs };
@@ -74,7 +85,12 @@ export function buildReportModel(events: readonly ReportEvent[], o: { boards: re
     if (is(e, 'demoted') && (e.detail === 'outvoted' || e.detail === 'catchUpMismatch')) marks.push({ atMs: e.tRunMs!, board: e.board ?? '?', kind: 'outvoted', text: `${e.board} ${e.detail} at cycle ${e.cycle}` });
     else if (is(e, 'fence')) marks.push({ atMs: e.tRunMs!, board: e.target ?? '?', kind: 'fence', text: `${e.board} fenced ${e.target}` });
     else if (is(e, 'failover')) marks.push({ atMs: e.tRunMs!, board: String(e.to ?? e.board), kind: 'failover', text: `failover ${String(e.from)} -> ${String(e.to)}` });
-    else if (is(e, 'watchdog-reset') || (is(e, 'process-exit') && e.code === 86)) marks.push({ atMs: e.tRunMs!, board: e.board ?? e.child ?? '?', kind: 'watchdog', text: `${e.board ?? e.child} reset by its watchdog` });
+    else if (is(e, 'handover-done')) marks.push({ atMs: e.tRunMs!, board: String(e.to ?? e.board), kind: 'handover', text: `handover ${String(e.from)} -> ${String(e.to)}` });
+    else if (is(e, 'watchdog-reset') || (is(e, 'process-exit') && e.code === 86)) {
+      // The board logs its reset and the simulator sees its process exit 86: one mark.
+      const who = e.board ?? e.child ?? '?';
+      if (!marks.some((k) => k.kind === 'watchdog' && k.board === who && Math.abs(k.atMs - e.tRunMs!) < 1000)) marks.push({ atMs: e.tRunMs!, board: who, kind: 'watchdog', text: `${who} reset by its watchdog` });
+    }
   }
 
   // Output gaps: the plant's lost cycles, placed on the cycle grid and joined when close.

@@ -7,7 +7,7 @@ import type { LaneState, ReportModel } from './model.ts';
 export const LANE_COLOURS: Record<LaneState, string> = { active: '#2e7d32', standby: '#64b5f6', out: '#ffb300', down: '#424242' };
 const GAP_COLOUR = '#d32f2f';
 const FAULT_COLOUR = '#c62828';
-const MARK_COLOURS = { outvoted: '#8e24aa', fence: '#000000', failover: '#1565c0', watchdog: '#6d4c41' } as const;
+const MARK_COLOURS = { outvoted: '#8e24aa', fence: '#000000', failover: '#1565c0', handover: '#00897b', watchdog: '#6d4c41' } as const;
 
 const W = 1200;
 const LEFT = 70;

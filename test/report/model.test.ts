@@ -46,3 +46,17 @@ test('the page is self-contained: an inline SVG with a segment per lane state, t
   t.is((html.match(/<line class="fault"/g) ?? []).length, 1);
   t.notRegex(html, /<script|<link|src="http|href="http/);
 });
+
+test('a frozen board sends no status: the peers voting it out put it out, and its watchdog reset is one mark', (t) => {
+  const frozen = buildReportModel([
+    ev(0, { kind: 'role', board: 'b2', role: 'member', active: 'b2' }),
+    ev(9150, { kind: 'votedOut', board: 'b3', target: 'b2' }),
+    ev(9840, { kind: 'watchdog-reset', board: 'b2' }),
+    ev(9850, { kind: 'process-exit', child: 'b2', code: 86 }),
+    ev(9900, { kind: 'boot', board: 'b2' }),
+    ev(11_600, { kind: 'votedIn', board: 'b3', target: 'b2' }),
+    ev(11_610, { kind: 'role', board: 'b2', role: 'member', active: 'b3' }),
+  ], { boards: ['b1', 'b2', 'b3'], periodMs: 50, durationMs: 12_000 });
+  t.deepEqual(frozen.lanes[1]!.segments.map((s) => [s.state, s.fromMs]), [['active', 0], ['out', 9150], ['down', 9850], ['out', 9900], ['standby', 11_600]]);
+  t.is(frozen.marks.filter((k) => k.kind === 'watchdog').length, 1);
+});
