@@ -57,6 +57,6 @@ test('a frozen board sends no status: the peers voting it out put it out, and it
     ev(11_600, { kind: 'votedIn', board: 'b3', target: 'b2' }),
     ev(11_610, { kind: 'role', board: 'b2', role: 'member', active: 'b3' }),
   ], { boards: ['b1', 'b2', 'b3'], periodMs: 50, durationMs: 12_000 });
-  t.deepEqual(frozen.lanes[1]!.segments.map((s) => [s.state, s.fromMs]), [['active', 0], ['out', 9150], ['down', 9850], ['out', 9900], ['standby', 11_600]]);
+  t.deepEqual(frozen.lanes[1]!.segments.map((s) => [s.state, s.fromMs]), [['active', 0], ['out', 9150], ['down', 9850], ['out', 9900], ['standby', 11_610]]);
   t.is(frozen.marks.filter((k) => k.kind === 'watchdog').length, 1);
 });
