@@ -66,6 +66,12 @@ export function boardRegistry(board: BoardController<unknown>, name: string, reg
   counter('checkpoint_epochs', 'Checkpoint epochs stepped on this board as primary', [], (set) => set({}, Number((board.checkpoint?.statusLine.epochs as number | undefined) ?? 0)));
   counter('checkpoint_released', 'Checkpoint epochs released on commit by this board', [], (set) => set({}, Number((board.checkpoint?.statusLine.released as number | undefined) ?? 0)));
   counter('program_starts', 'Starts of the process class\'s program on this board', [], (set) => set({}, Number((board.process?.statusLine.starts as number | undefined) ?? 0)));
+  counter('program_exits', 'Exits of the process class\'s program on this board (a failed probe counts as one)', [], (set) => set({}, Number((board.process?.statusLine.exits as number | undefined) ?? 0)));
+  counter('program_probe_failures', 'Failed liveness probes of the program on this board', [], (set) => set({}, Number((board.process?.statusLine.probeFailures as number | undefined) ?? 0)));
+  gauge('soc_temperature_celsius', 'The SoC\'s temperature (its thermal zone); a board at thermal.handOverC hands its work over', [], (set) => {
+    const c = board.statusLine().tempC;
+    if (typeof c === 'number') set({}, c);
+  });
   return registry;
 }
 
