@@ -45,6 +45,8 @@ const SEGMENTS_MAX = 5000;
 export function buildReportModel(events: readonly ReportEvent[], o: { boards: readonly string[]; periodMs: number; durationMs: number; summary?: Record<string, unknown> | null }): ReportModel {
   const timed = events.filter((e) => typeof e.tRunMs === 'number').sort((a, b) => a.tRunMs! - b.tRunMs!);
   const end = o.durationMs;
+  // Without role events (event logs copied off boards, not a simulator run) roles are inferred.
+  const infer = !events.some((e) => is(e, 'role') || is(e, 'status'));
   const lanes = o.boards.map((board) => {
     const segs: Array<{ fromMs: number; toMs: number; state: LaneState }> = [];
     let state: LaneState | null = null;
@@ -64,12 +66,23 @@ export function buildReportModel(events: readonly ReportEvent[], o: { boards: re
     for (const e of timed) {
       if ((is(e, 'votedOut') || is(e, 'votedIn')) && e.target === board) {
         outByPeers = is(e, 'votedOut');
+        if (infer && !outByPeers && own === 'out') own = 'standby';
+        show(e.tRunMs!);
+        continue;
+      }
+      // Logs copied off boards have no role events: the active role follows failovers and handovers.
+      if (infer && (is(e, 'failover') || is(e, 'handover-done')) && (e.to === board || e.from === board)) {
+        own = e.to === board ? 'active' : own === 'active' ? 'standby' : own;
         show(e.tRunMs!);
         continue;
       }
       const who = e.board ?? e.child;
       if (who !== board) continue;
-      if (is(e, 'process-exit')) dead = true;
+      if (infer && is(e, 'boot')) {
+        // Power-on: a member of the rig as it forms; a later boot rejoins.
+        own = e.boot === 1 || e.reason === 'power-on' ? (own === 'out' ? 'standby' : own) : 'out';
+        dead = false;
+      } else if (is(e, 'process-exit')) dead = true;
       else if (is(e, 'boot') || is(e, 'process-spawn')) { if (!dead) continue; dead = false; own = 'out'; }
       else if (is(e, 'role') || is(e, 'status')) own = e.role !== 'member' ? 'out' : e.active === board ? 'active' : 'standby';
       else continue;

@@ -60,3 +60,15 @@ test('a frozen board sends no status: the peers voting it out put it out, and it
   t.deepEqual(frozen.lanes[1]!.segments.map((s) => [s.state, s.fromMs]), [['active', 0], ['out', 9150], ['down', 9850], ['out', 9900], ['standby', 11_610]]);
   t.is(frozen.marks.filter((k) => k.kind === 'watchdog').length, 1);
 });
+
+test('event logs copied off boards (no role events): members from power-on, the active role from failovers, out from a vote-out to the vote-in', (t) => {
+  const logs = buildReportModel([
+    ev(0, { kind: 'boot', board: 'b1', boot: 1, reason: 'power-on' }),
+    ev(0, { kind: 'boot', board: 'b2', boot: 1, reason: 'power-on' }),
+    ev(4700, { kind: 'votedOut', board: 'b2', target: 'b1' }),
+    ev(4700, { kind: 'failover', board: 'b2', from: 'b1', to: 'b2' }),
+    ev(7000, { kind: 'votedIn', board: 'b2', target: 'b1' }),
+  ], { boards: ['b1', 'b2'], periodMs: 50, durationMs: 8000 });
+  t.deepEqual(logs.lanes[0]!.segments.map((s) => [s.state, s.fromMs]), [['standby', 0], ['out', 4700], ['standby', 7000]]);
+  t.deepEqual(logs.lanes[1]!.segments.map((s) => [s.state, s.fromMs]), [['standby', 0], ['active', 4700]]);
+});
