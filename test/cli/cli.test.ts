@@ -98,6 +98,17 @@ test('ftc run with a config that names an unknown board exits 2 and names the fi
   t.false(r.stderr.includes('    at '), 'no stack trace');
 });
 
+test('ftc run with a process section whose probe cannot work exits 2 naming process.probe.timeoutMs, before touching any hardware', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftc-cli-'));
+  const cfg = path.join(dir, 'b1.yaml');
+  const example = fs.readFileSync(fileURLToPath(new URL('../../hw/examples/b1.yaml', import.meta.url)), 'utf8');
+  fs.writeFileSync(cfg, `${example}\nprocess:\n  command: python3 /opt/logger.py\n  probe: { http: "http://127.0.0.1:8080/health", intervalMs: 500, timeoutMs: 800 }\n`);
+  const r = await ftc(['run', '--config', cfg]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /process\.probe\.timeoutMs: 800 is not less than probe\.intervalMs \(500 ms\).*fix: make timeoutMs smaller than intervalMs/);
+  t.false(r.stderr.includes('    at '), 'no stack trace');
+});
+
 test('ftc doctor on this machine (no GPIO, no I2C, no watchdog) reports each problem with its fix and exits 1', async (t) => {
   const r = await ftc(['doctor', '--config', fileURLToPath(new URL('../../hw/examples/b1.yaml', import.meta.url))]);
   t.is(r.code, 1);
