@@ -14,12 +14,18 @@ If FTC_COUNTER_MARK_EVERY=N, it runs `ftc sync` after every N counts (the proces
 syncOn: mark): only those counts travel, so a new holder always starts at a multiple of N.
 FTC_CLI names the ftc command (default: ftc on the PATH).
 
+If NOTIFY_SOCKET is set (the process class sets it when watchdogMs or syncOn: mark asks for
+it), it says READY=1 at start and WATCHDOG=1 at every count, as a systemd service would
+(sd_notify(3)); FTC_COUNTER_SILENT_AFTER=N stops the WATCHDOG=1 after N counts while it keeps
+counting: alive, but no longer saying so, which the board's watchdogMs catches.
+
 If FTC_COUNTER_IGNORE_TERM=1 it ignores SIGTERM, as a program busy in a long shutdown does: a
 board that must stop it at once has to use SIGKILL.
 """
 import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +51,21 @@ try:
 except FileNotFoundError:
     count = 0
 mark_every = int(os.environ.get("FTC_COUNTER_MARK_EVERY", "0"))
+notify_path = os.environ.get("NOTIFY_SOCKET")
+silent_after = int(os.environ.get("FTC_COUNTER_SILENT_AFTER", "0"))
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) if notify_path else None
+
+
+def say(text):
+    try:
+        notify.sendto(text.encode(), notify_path)
+    except OSError:
+        pass  # the board is restarting: nothing to tell
+
+
+if notify:
+    say("READY=1")
+started = count
 ftc = os.environ.get("FTC_CLI", "ftc")
 print(f"counter on {board} starts at {count}", file=sys.stderr, flush=True)
 while True:
@@ -53,6 +74,8 @@ while True:
     with open(tmp, "w") as f:
         f.write(f"{count}\n")
     os.replace(tmp, path)
+    if notify and not (silent_after and count - started > silent_after):
+        say("WATCHDOG=1")
     if mark_every and count % mark_every == 0:
         # ftc sync copies the directory before it returns: this count is the point.
         subprocess.run([ftc, "sync"], check=False)

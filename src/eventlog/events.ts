@@ -59,6 +59,8 @@ export interface BoardEventFields {
   'program-move': { why: string };
   'program-wait': { ms: number; why: string };
   'program-probe-failed': { failures: number; error: string | null };
+  'program-ready': { pid: number | null; status?: string };
+  'program-watchdog': { pid: number | null; silentMs: number; watchdogMs: number };
   'program-error': Err;
   'program-state-too-large': Err;
   'program-sync-error': Err;

@@ -70,6 +70,7 @@ const sectionSpec = obj({
   probe: optional(probeSpec),
   address: optional(obj({ cidr: str({ expect: 'an IPv4 address with its prefix, e.g. 10.77.0.100/24' }), dev: str({ expect: 'an interface, e.g. bond0' }) })),
   netns: optional(str({ expect: 'a network namespace, e.g. ftc-{board}' })),
+  watchdogMs: ms(3600_000),
 });
 
 /** Only the keys given: makeProcessSpec's defaults stand for the rest. */
@@ -111,7 +112,7 @@ export const processSectionSpec: Spec<ProcessSection> = {
       spec: defined({
         env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
         cwd: r.cwd, user: r.user, syncPeriodMs: r.syncPeriodMs, syncOn: r.syncOn, stateBytesMax: r.stateBytesMax, stateFilesMax: r.stateFilesMax,
-        restartsMax: r.restartsMax, restartWindowMs: r.restartWindowMs, stopGraceMs: r.stopGraceMs, probe, address: r.address, netns: r.netns,
+        restartsMax: r.restartsMax, restartWindowMs: r.restartWindowMs, stopGraceMs: r.stopGraceMs, probe, address: r.address, netns: r.netns, watchdogMs: r.watchdogMs,
       }),
     };
   },

@@ -44,6 +44,12 @@ export interface ProcessSpec {
   netns?: string;
   /** Run as this user (resolved from /etc/passwd when the board starts it). */
   user?: string;
+  /**
+   * The program's own watchdog, as under systemd (sd_watchdog_enabled(3)): it must send
+   * sd_notify WATCHDOG=1 to $NOTIFY_SOCKET at least this often (it is told WATCHDOG_USEC), or it
+   * counts as dead. Absent: not required.
+   */
+  watchdogMs?: number;
 }
 
 /** How the program is asked whether it is alive. */
@@ -108,6 +114,7 @@ export function makeProcessSpec(p: Partial<ProcessSpec> & { argv: string[] }, pe
   int('stopGraceMs', 0, 60_000, 'give how long the program has to exit after SIGTERM before SIGKILL');
   if (s.syncOn !== 'period' && s.syncOn !== 'mark') throw new ProcessSpecError('process.syncOn', `${JSON.stringify(s.syncOn)} is not period or mark`, 'write period (ftc takes a point every syncPeriodMs) or mark (the program says when, with ftc sync)');
   if (s.probe) checkProbe(s.probe, periodMs);
+  if (s.watchdogMs !== undefined) int('watchdogMs', Math.max(100, 2 * Math.ceil(periodMs)), 3600_000, `give at least two cycles (${2 * Math.ceil(periodMs)} ms at this rate) and at least 100 ms: the board reads the socket once a cycle`);
   if (s.address) {
     const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(s.address.cidr);
     if (!m || m[1]!.split('.').some((o) => Number(o) > 255) || Number(m[2]) > 32) throw new ProcessSpecError('process.address.cidr', `${JSON.stringify(s.address.cidr)} is not an IPv4 address with a prefix length`, 'write e.g. 10.77.0.100/24 (the service address and its subnet)');

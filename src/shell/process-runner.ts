@@ -32,6 +32,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ProcessSpec } from '../process/spec.ts';
 import { readStateDir, StateDirTooLarge, writeStateDir } from '../process/state-dir.ts';
 import { claimAddress, inNetns, releaseAddress } from '../process/address.ts';
+import { NotifySocket } from '../process/notify-socket.ts';
 import { Prober } from '../process/probe.ts';
 import { lookupUser } from '../process/user.ts';
 
@@ -90,6 +91,11 @@ export class ProcessRunner {
   readonly #netns: string | undefined;
   /** Where `ftc sync` leaves the point it copied (beside the state directory, never in it). */
   readonly #pointFile: string;
+  /** sd_notify from the program (READY=1, WATCHDOG=1, FTC_SYNC=1), when it is asked for. */
+  readonly #notify: NotifySocket | null = null;
+  /** The program's last WATCHDOG=1 (or its start). */
+  #lastWatchdogMs = 0;
+  #readySaid = false;
   /** The program marked a consistent point (syncOn 'mark') since the last one taken. */
   #markPending = false;
   readonly #onMark = () => {
@@ -109,6 +115,14 @@ export class ProcessRunner {
     // `ftc sync` in the program signals this process ($FTC_PID). SIGUSR2, as Node keeps SIGUSR1
     // for its inspector (node(1), "Signal Events" in the process docs).
     if (p.spec.syncOn === 'mark') process.on('SIGUSR2', this.#onMark);
+    if (p.spec.watchdogMs !== undefined || p.spec.syncOn === 'mark') {
+      try {
+        this.#notify = new NotifySocket(`${p.stateDir}.notify`);
+      } catch (e) {
+        // Without it the program's WATCHDOG=1 is not heard: say so; the watchdog then cannot be required.
+        p.log.append('program-error', { error: `sd_notify socket: ${(e as Error).message}` });
+      }
+    }
     this.core = new CheckpointCore(makeCheckpointConfig({
       self: p.selfIdx, boards: p.boards.length, chunkBytesMax: CHUNK_DATA_BYTES_MAX,
       // The encoding adds a few bytes per file to the files themselves.
@@ -155,6 +169,14 @@ export class ProcessRunner {
     }
     if (!this.#resumed || nowMs < this.#startNotBeforeMs) return;
     if (!this.#child && !this.#starting) this.#start();
+    if (this.#notify) this.#readNotify(nowMs);
+    const silentMs = nowMs - this.#lastWatchdogMs;
+    if (this.#child && this.#notify && this.#p.spec.watchdogMs !== undefined && silentMs > this.#p.spec.watchdogMs) {
+      // systemd's rule for a service watchdog: no WATCHDOG=1 within the time is a dead service.
+      this.#p.log.append('program-watchdog', { pid: this.#child.pid ?? null, silentMs: Math.round(silentMs), watchdogMs: this.#p.spec.watchdogMs });
+      this.#lastWatchdogMs = nowMs;
+      this.#child.kill('SIGKILL');
+    }
     if (this.#child && this.#prober) {
       this.#prober.tick(nowMs);
       if (this.#prober.dead) {
@@ -169,6 +191,18 @@ export class ProcessRunner {
       this.#lastSyncMs = nowMs;
       this.#markPending = false;
       this.#sync(cycle, view);
+    }
+  }
+
+  #readNotify(nowMs: number): void {
+    for (const m of this.#notify!.drain()) {
+      if (!this.#child) continue; // a message from a program already stopped
+      if (m.watchdog) this.#lastWatchdogMs = nowMs;
+      if (m.sync) this.#onMark();
+      if (m.ready && !this.#readySaid) {
+        this.#readySaid = true;
+        this.#p.log.append('program-ready', { pid: this.#child.pid ?? null, ...(m.status !== undefined ? { status: m.status } : {}) });
+      }
     }
   }
 
@@ -188,6 +222,7 @@ export class ProcessRunner {
   /** Stops the program (shutdown, or no longer primary). */
   stop(why: string): void {
     process.off('SIGUSR2', this.#onMark);
+    this.#notify?.close();
     if (this.#child) this.#stop(why);
   }
 
@@ -239,13 +274,17 @@ export class ProcessRunner {
     }
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: spec.cwd ?? stateDir, env: { ...process.env, ...spec.env, FTC_STATE_DIR: stateDir, FTC_BOARD: this.#p.boards[this.#p.selfIdx]!, FTC_PID: String(process.pid),
-        FTC_SYNC_FILE: this.#pointFile, FTC_STATE_BYTES_MAX: String(spec.stateBytesMax), FTC_STATE_FILES_MAX: String(spec.stateFilesMax) },
+        FTC_SYNC_FILE: this.#pointFile, FTC_STATE_BYTES_MAX: String(spec.stateBytesMax), FTC_STATE_FILES_MAX: String(spec.stateFilesMax),
+        ...(this.#notify ? { NOTIFY_SOCKET: this.#notify.path } : {}),
+        ...(this.#notify && spec.watchdogMs !== undefined ? { WATCHDOG_USEC: String(spec.watchdogMs * 1000) } : {}) },
       // Its output goes to the board's stderr (stdout is the board's own channel to its supervisor).
       stdio: ['ignore', 2, 2],
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     this.#child = child;
     this.stats.starts++;
+    this.#lastWatchdogMs = this.#p.clock.nowMs();
+    this.#readySaid = false;
     if (spec.probe) {
       this.#prober ??= new Prober(spec.probe, this.#p.clock.nowMs());
       this.#prober.reset(this.#p.clock.nowMs());

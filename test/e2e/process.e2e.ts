@@ -56,3 +56,24 @@ test.serial('process class, syncOn mark: only the points the program marks with 
     for (const s of starts) t.is(s % 10, 0, `an instance started at ${s}: not a marked point`);
   });
 });
+
+test.serial('process class, watchdogMs: a program that stops sending sd_notify WATCHDOG=1 is killed and started again in place', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftc-notify-'));
+  const cfg = join(dir, 'counter.yaml');
+  writeFileSync(cfg, `command: [python3, ${JSON.stringify(fileURLToPath(new URL('../../examples/counter.py', import.meta.url)))}]\nwatchdogMs: 500\n`);
+  process.env.FTC_COUNTER_SILENT_AFTER = '40';
+  try {
+    const run = await simulate([], { process: cfg, durationMs: 7000 });
+    t.log(`${JSON.stringify(run.summary)} (run dir ${run.dir})`);
+    const events = run.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ready = events.filter((e) => e.kind === 'program-ready');
+    const silent = events.filter((e) => e.kind === 'program-watchdog');
+    const starts = events.filter((e) => e.kind === 'program-start');
+    t.true(ready.length >= 1, 'READY=1 heard');
+    t.true(silent.length >= 1, 'the silence was caught');
+    t.true((silent[0]!.silentMs as number) > 500 && (silent[0]!.silentMs as number) < 500 + 200, `caught after ${String(silent[0]!.silentMs)} ms`);
+    t.true(starts.length >= 2 && starts.every((s) => s.board === starts[0]!.board), 'started again on the same board');
+  } finally {
+    delete process.env.FTC_COUNTER_SILENT_AFTER;
+  }
+});
