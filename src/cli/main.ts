@@ -72,6 +72,21 @@ export function buildProgram(exit: ExitCodeBox = { code: 0 }, io: CliIo = PROCES
   const done = (code: number) => {
     exit.code = code;
   };
+  /**
+   * An action whose operating errors of class `cls` are one message on stderr and an exit code
+   * (2 unless `codeOf` says), not a stack trace; success is exit 0; anything else propagates.
+   */
+  const userErrors = <E extends Error, A extends unknown[]>(cls: new (...a: never[]) => E, message: (e: E) => string, run: (...a: A) => unknown, codeOf: (e: E) => number = () => 2) =>
+    async (...a: A): Promise<void> => {
+      try {
+        await run(...a);
+        done(0);
+      } catch (e) {
+        if (!(e instanceof cls)) throw e;
+        io.err(`${message(e)}\n`);
+        done(codeOf(e));
+      }
+    };
   const program = new Command('ftc')
     // Set before the subcommands are added: they copy it.
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -156,16 +171,9 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
     .description('a run as one HTML page: each board\'s role over time, faults, divergences and fences, output gaps, rejoin times')
     .argument('[run-dir]', 'the run directory of ftc sim or ftc demo, or a directory of <board>.events.jsonl copied off boards', RUN_DIR_DEFAULT)
     .option('-o, --out <file>', 'where to write the page (default: <run-dir>/report.html)')
-    .action((dir: string, o: { out?: string }) => {
-      try {
-        io.out(`report: ${writeReport(dir, o.out)}\n`);
-        done(0);
-      } catch (e) {
-        if (!(e instanceof ReportInputError)) throw e;
-        io.err(`ftc report: ${e.message}\n`);
-        done(2);
-      }
-    });
+    .action(userErrors(ReportInputError, (e) => `ftc report: ${e.message}`, (dir: string, o: { out?: string }) => {
+      io.out(`report: ${writeReport(dir, o.out)}\n`);
+    }));
 
   program
     .command('forensics')
@@ -173,33 +181,17 @@ handover <board>, fence <board>, inject <spec> (lab only). Read commands take --
     .argument('<bundle>', 'a forensics-*.json file, or a directory of them (the newest is taken; ftc sim: <log dir>/forensics)')
     .option('--workload <module>', 'the workload module to replay with (default: the one the bundle names)')
     .option('--json', 'print the findings as JSON')
-    .action(async (path: string, o: { workload?: string; json?: boolean }) => {
-      try {
-        const r = await runForensics(path, o);
-        if (o.json) io.out(`${JSON.stringify({ file: r.file, board: r.bundle.board, cycle: r.bundle.cycle, reason: r.bundle.reason, findings: r.analysis.findings, stepsReplayed: r.analysis.stepsReplayed, notes: r.notes })}\n`);
-        else io.out(`${r.file}\n${[...r.notes, ...r.analysis.lines].join('\n')}\n`);
-        done(0);
-      } catch (e) {
-        if (!(e instanceof ForensicsCliError)) throw e;
-        io.err(`ftc forensics: ${e.message}\n`);
-        done(2);
-      }
-    });
+    .action(userErrors(ForensicsCliError, (e) => `ftc forensics: ${e.message}`, async (path: string, o: { workload?: string; json?: boolean }) => {
+      const r = await runForensics(path, o);
+      if (o.json) io.out(`${JSON.stringify({ file: r.file, board: r.bundle.board, cycle: r.bundle.cycle, reason: r.bundle.reason, findings: r.analysis.findings, stepsReplayed: r.analysis.stepsReplayed, notes: r.notes })}\n`);
+      else io.out(`${r.file}\n${[...r.notes, ...r.analysis.lines].join('\n')}\n`);
+    }));
 
   program
     .command('sync')
     .description('from a process-class program (syncOn: mark): its state directory is consistent now; copy it and send it to the other boards')
     .addHelpText('after', '\nRun it from the program the board started: FTC_STATE_DIR, FTC_SYNC_FILE and FTC_PID are in its environment.\nThe copy is taken before ftc sync returns, so the program may write on at once. Exit 0: taken; 1: too large or the board is gone; 2: not run from such a program.')
-    .action(() => {
-      try {
-        runSync();
-        done(0);
-      } catch (e) {
-        if (!(e instanceof SyncError)) throw e;
-        io.err(`${e.message}\n`);
-        done(e.exitCode);
-      }
-    });
+    .action(userErrors(SyncError, (e) => e.message, () => runSync(), (e) => e.exitCode));
 
   program
     .command('migrate')
