@@ -3,7 +3,7 @@
  * validation shared with the real bus.
  */
 import test from 'ava';
-import { I2cError, openI2cBus } from '../../src/adapters/real/i2c.ts';
+import { I2cError, mapI2cErrno, openI2cBus } from '../../src/adapters/real/i2c.ts';
 import { Eeprom24c02 } from '../../src/adapters/sim/devices/eeprom24c02.ts';
 import { Ina219, ina219Calibration } from '../../src/adapters/sim/devices/ina219.ts';
 import { Mcp23017, MCP23017_REG } from '../../src/adapters/sim/devices/mcp23017.ts';
@@ -261,3 +261,13 @@ if (realBus !== undefined) {
 } else {
   console.log('adapters/i2c: real-bus test not registered (set FTC_TEST_I2C_BUS=<n> [FTC_TEST_I2C_INA219=0x40] on a board)');
 }
+
+test('no ACK is EREMOTEIO whichever errno the adapter chose: ENXIO (fault-codes.rst), EREMOTEIO (i2c-bcm2835), ENODEV (i2c-stub), by name or number', (t) => {
+  const tr = { op: 'readByte', addr: 0x41, cmd: 0 } as const;
+  for (const err of [{ code: 'ENXIO' }, { code: 'EREMOTEIO' }, { code: 'ENODEV' }, { errno: -19 }, { errno: 6 }]) {
+    const e = mapI2cErrno(err, tr as never, '/dev/i2c-0');
+    t.is(e.code, 'EREMOTEIO', JSON.stringify(err));
+    t.regex(e.message, /no ACK/);
+  }
+  t.is(mapI2cErrno({ code: 'EIO' }, tr as never, '/dev/i2c-0').code, 'EIO');
+});

@@ -87,7 +87,7 @@ export function validateI2cTransfer(t: I2cTransfer): void {
 }
 
 /** Linux errno numbers (asm-generic/errno.h) for errors that carry only a number. */
-const ERRNO_NAMES: Record<number, string> = { 2: 'ENOENT', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN', 16: 'EBUSY', 110: 'ETIMEDOUT', 121: 'EREMOTEIO' };
+const ERRNO_NAMES: Record<number, string> = { 2: 'ENOENT', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN', 16: 'EBUSY', 19: 'ENODEV', 110: 'ETIMEDOUT', 121: 'EREMOTEIO' };
 
 const describe = (t: I2cTransfer): string => `${t.op} at ${show(t.addr)}${'cmd' in t ? ` register ${show(t.cmd)}` : ''}`;
 
@@ -105,6 +105,9 @@ export function mapI2cErrno(err: unknown, t: I2cTransfer, where: string): I2cErr
   switch (raw) {
     case 'ENXIO':
     case 'EREMOTEIO':
+    // i2c-stub (and some SMBus adapters) answer an address nobody holds with ENODEV
+    // (drivers/i2c/i2c-stub.c: stub_xfer): the same fact, no ACK.
+    case 'ENODEV':
       return new I2cError('EREMOTEIO', `${what} on ${where}: no ACK (${raw}): device absent, unpowered or held in reset`, { cause: err });
     case 'ETIMEDOUT':
       return new I2cError('ETIMEDOUT', `${what} on ${where}: timed out: bus stuck (SDA held low?) or clock stretched too long`, { cause: err });
