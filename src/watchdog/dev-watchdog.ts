@@ -191,10 +191,22 @@ export class LinuxWatchdog implements HwWatchdog {
         const gotS = (this.#opts.setTimeoutSeconds ?? ioctlSetTimeoutSeconds)(this.#fd, wantS);
         this.#timeoutMs = gotS * 1000;
       } catch (e) {
-        // Leave the device armed with its own timeout, as the kernel does: the caller decides.
+        // Opening armed the device; a configuration error must not end in a reset (ftc exits,
+        // systemd starts it again, the same error: a reboot loop). Disarm it again with the
+        // magic 'V' unless nowayout forbids it (found in a QEMU guest on softdog: the next
+        // opener got EBUSY and the guest reset).
+        const nowayout = this.readStatus().nowayout === true;
+        const fd = this.#fd;
+        this.#fd = undefined;
+        this.#started = false;
+        try {
+          if (!nowayout) writeSync(fd, magicClose);
+        } finally {
+          closeSync(fd);
+        }
         throw new WatchdogError(
           'ESETTIMEOUT',
-          `${this.devicePath} refused a ${wantS} s timeout (${(e as Error).message}; ENOTTY, errno 25, means it is not a watchdog device). Fix: use a timeout the device supports (${this.sysfsDir}/max_timeout), or omit watchdog.timeoutMs to keep the one in force (${inForceS ?? '?'} s).`,
+          `${this.devicePath} refused a ${wantS} s timeout (${(e as Error).message}; ENOTTY, errno 25, means it is not a watchdog device); ${nowayout ? `it stays armed (nowayout) and resets the board in ${inForceS ?? '?'} s` : 'it was disarmed again'}. Fix: use a timeout the device supports (${this.sysfsDir}/max_timeout), or omit watchdog.timeoutMs to keep the one in force (${inForceS ?? '?'} s).`,
         );
       }
     }

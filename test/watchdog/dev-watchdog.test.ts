@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualClock } from '../../src/ports/clock.ts';
 import { devWatchdogStandIn as standIn } from './dev-stand-in.ts';
@@ -125,7 +126,9 @@ test('a requested timeout is set through the ioctl; a device that is not a watch
   // The real ioctl on a plain file fails with ENOTTY.
   const plain = new LinuxWatchdog({ devicePath: dev.devicePath, sysfsDir: dev.sysfsDir, timeoutMs: 5000 });
   const e = await t.throwsAsync(() => plain.start(), { instanceOf: WatchdogError });
-  t.regex(e?.message ?? '', /refused a 5 s timeout .*errno 25.*not a watchdog device.*Fix:/);
+  t.regex(e?.message ?? '', /refused a 5 s timeout .*errno 25.*not a watchdog device.*it was disarmed again.*Fix:/);
+  // Opening armed it: the magic 'V' went out before the error, so a bad config does not reset the board.
+  t.is(readFileSync(dev.devicePath, 'utf8').slice(-1), 'V');
 });
 
 test('status comes from sysfs, including a watchdog-caused last reboot', (t) => {

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Inside the guest, in a chroot of the host's root (test/kernel/init.sh): one suite.
+#   devices  the kernel's drivers through our adapters: ava on test/kernel/*.kernel.ts
+#   abandon  arm softdog through our driver, feed, then stop without the magic 'V': the guest
+#            must be reset (the runner reads the console for softdog's reboot message)
+cd "$1" || exit 2
+export HOME=/tmp TMPDIR=/tmp FTC_KERNEL_GUEST=1 PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+case "$2" in
+  devices) exec node node_modules/ava/entrypoints/cli.mjs --config ava.kernel.config.js --tap ;;
+  abandon|stall) exec node --import=tsx test/kernel/reset-guest.ts "$2" ;;
+  *) echo "guest.sh: no suite $2"; exit 2 ;;
+esac

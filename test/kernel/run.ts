@@ -1,0 +1,157 @@
+/**
+ * `npm run test:kernel`: our GPIO-free device drivers against a real Linux kernel. Boots Debian's
+ * kernel in QEMU (TCG: no KVM needed) with a busybox initramfs; the guest mounts this machine's
+ * root read-only over 9p and runs the host's own node and native addons (test/kernel/init.sh,
+ * guest.sh). Boots, each bounded by a timeout:
+ *   devices  ava on test/kernel/*.kernel.ts: softdog through our /dev/watchdog driver, i2c-stub
+ *            through our I²C adapter and INA219 driver
+ *   abandon  our driver arms softdog and stops feeding without the magic 'V': the guest must be
+ *            reset (softdog's "Initiating system reboot" on the console, QEMU ended by it)
+ * Everything it needs comes from Debian's packages (qemu-system-x86, busybox-static, kmod, the
+ * kernel image downloaded, not installed), cached in /var/cache/ftc-kernel. It skips (exit 0)
+ * with one message where it cannot run: not root, no apt-get, or no QEMU to be had.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const checkout = join(here, '..', '..');
+const cache = process.env.FTC_KERNEL_CACHE ?? '/var/cache/ftc-kernel';
+/** A boot that runs longer than this is killed and fails (TCG: the device suite takes ~1 min). */
+const BOOT_TIMEOUT_MS = 240_000;
+/** Modules the guest loads (their dependencies are added from modules.dep). */
+const MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'softdog', 'i2c-dev', 'i2c-stub'];
+
+const say = (s: string) => process.stderr.write(`test:kernel: ${s}\n`);
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const sh = (cmd: string, args: string[], cwd?: string) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+
+function skip(why: string): never {
+  say(`skipped: ${why}`);
+  process.exit(0);
+}
+
+function ensurePackages(): void {
+  const missing = [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['depmod', 'kmod']].filter(([c]) => !has(c!)).map(([, p]) => p!);
+  if (missing.length === 0) return;
+  say(`installing ${missing.join(', ')} from Debian's packages`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+    r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  }
+  if (r.status !== 0 || !has('qemu-system-x86_64')) skip(`could not install ${missing.join(', ')} with apt-get`);
+}
+
+/** The kernel image package linux-image-amd64 points at, downloaded and unpacked once. */
+function ensureKernel(): { version: string; vmlinuz: string; modules: string } {
+  const dep = sh('apt-cache', ['depends', 'linux-image-amd64']).match(/Depends: (linux-image-(6\.[\d.]+-\d+-amd64))/);
+  if (!dep) throw new Error('apt-cache depends linux-image-amd64 names no linux-image-6.x: is this Debian 12?');
+  const [pkg, version] = [dep[1]!, dep[2]!];
+  const root = join(cache, version);
+  const vmlinuz = join(root, 'boot', `vmlinuz-${version}`);
+  const modules = join(root, 'lib', 'modules', version);
+  if (!existsSync(join(modules, 'modules.dep'))) {
+    mkdirSync(join(cache, 'deb'), { recursive: true });
+    say(`downloading ${pkg} (not installed: only unpacked into ${root})`);
+    sh('apt-get', ['download', pkg], join(cache, 'deb'));
+    const deb = readdirSync(join(cache, 'deb')).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${join(cache, 'deb')}`);
+    rmSync(root, { recursive: true, force: true });
+    sh('dpkg-deb', ['-x', join(cache, 'deb', deb), root]);
+    sh('depmod', ['-b', root, version]);
+  }
+  return { version, vmlinuz, modules };
+}
+
+/** The initramfs: static busybox, the modules in load order, init.sh; rebuilt when any of them changes. */
+function ensureInitramfs(k: { version: string; modules: string }): string {
+  const order: string[] = [];
+  for (const m of MODULES) {
+    for (const line of sh('modprobe', ['-d', join(k.modules, '..', '..', '..'), '-S', k.version, '--show-depends', m]).split('\n')) {
+      const p = /^insmod (\S+)/.exec(line)?.[1];
+      if (p && !order.includes(p)) order.push(p);
+    }
+  }
+  const init = readFileSync(join(here, 'init.sh'), 'utf8');
+  const key = createHash('sha256').update(JSON.stringify({ order, init, checkout, v: 1 })).digest('hex').slice(0, 16);
+  const out = join(cache, `initramfs-${k.version}-${key}.cpio`);
+  if (existsSync(out)) return out;
+  const dir = join(cache, `initramfs-${key}`);
+  rmSync(dir, { recursive: true, force: true });
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'mod', 'host', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
+  copyFileSync(sh('sh', ['-c', 'command -v busybox']).trim(), join(dir, 'bin', 'busybox'));
+  chmodSync(join(dir, 'bin', 'busybox'), 0o755);
+  for (const p of order) copyFileSync(p, join(dir, 'mod', p.split('/').pop()!));
+  writeFileSync(join(dir, 'modules.order'), `${order.map((p) => p.split('/').pop()).join('\n')}\n`);
+  writeFileSync(join(dir, 'checkout'), checkout);
+  writeFileSync(join(dir, 'init'), init);
+  chmodSync(join(dir, 'init'), 0o755);
+  execFileSync('sh', ['-c', `cd '${dir}' && find . | busybox cpio -o -H newc > '${out}.tmp' 2>/dev/null && mv '${out}.tmp' '${out}'`]);
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+interface Boot { code: number | null; console: string; ms: number; timedOut: boolean }
+
+function boot(k: { vmlinuz: string }, initrd: string, suite: string): Promise<Boot> {
+  const t0 = Date.now();
+  const args = [
+    '-m', '2048', '-smp', '2', '-nographic', '-no-reboot', '-kernel', k.vmlinuz, '-initrd', initrd,
+    '-append', `console=ttyS0 panic=-1 quiet loglevel=4 ftc.suite=${suite}`,
+    // cache=loose: with cache=none every node start took 14-18 s instead of about one.
+    '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on',
+  ];
+  return new Promise((resolve) => {
+    const q = spawn('nice', ['-n', '5', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    const keep = (d: Buffer) => {
+      const s = d.toString();
+      process.stdout.write(s);
+      if (text.length < 8 << 20) text += s;
+    };
+    q.stdout!.on('data', keep);
+    q.stderr!.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; q.kill('SIGKILL'); }, BOOT_TIMEOUT_MS);
+    q.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, console: text, ms: Date.now() - t0, timedOut });
+    });
+  });
+}
+
+if (process.getuid?.() !== 0) skip('needs root (apt-get, and QEMU reading the whole root over 9p)');
+if (!has('apt-get')) skip('needs apt-get (Debian\'s packages)');
+ensurePackages();
+const kernel = ensureKernel();
+const initrd = ensureInitramfs(kernel);
+const failures: string[] = [];
+
+// 1. The device suite: ava's TAP, its exit code from the guest.
+const dev = await boot(kernel, initrd, 'devices');
+const exit = /FTC-KERNEL-EXIT (\d+)/.exec(dev.console);
+const summary = dev.console.split('\n').filter((l) => /^# (tests|pass|fail|skip|todo)/.test(l.trim())).join(', ');
+say(`devices boot: ${(dev.ms / 1000).toFixed(1)} s, ${summary || 'no TAP summary'}`);
+if (dev.timedOut) failures.push(`devices: no end within ${BOOT_TIMEOUT_MS / 1000} s`);
+else if (!exit) failures.push('devices: the guest ended without FTC-KERNEL-EXIT (see the console above)');
+else if (exit[1] !== '0') failures.push(`devices: ava exited ${exit[1]}`);
+if (!/^# pass\s+[1-9]/m.test(dev.console)) failures.push('devices: no test passed (were they skipped outside the guest?)');
+
+// 2. Not feeding resets the guest.
+const ab = await boot(kernel, initrd, 'abandon');
+const reset = /softdog: Initiating system reboot/.test(ab.console);
+say(`abandon boot: ${(ab.ms / 1000).toFixed(1)} s, ${reset ? 'reset by softdog' : 'NOT reset'}`);
+if (!reset) failures.push('abandon: softdog did not reset the guest after the feeds stopped');
+if (/FTC-KERNEL-EXIT/.test(ab.console)) failures.push('abandon: the guest ran to its end: it was not reset');
+if (!/armed, timeout 2000 ms/.test(ab.console)) failures.push('abandon: our driver did not arm softdog');
+
+if (failures.length) {
+  for (const f of failures) say(`FAIL ${f}`);
+  process.exit(1);
+}
+say(`ok: devices and the watchdog reset, ${((dev.ms + ab.ms) / 1000).toFixed(0)} s of boots`);
