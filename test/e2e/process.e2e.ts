@@ -71,7 +71,8 @@ test.serial('process class, watchdogMs: a program that stops sending sd_notify W
     const starts = events.filter((e) => e.kind === 'program-start');
     t.true(ready.length >= 1, 'READY=1 heard');
     t.true(silent.length >= 1, 'the silence was caught');
-    t.true((silent[0]!.silentMs as number) > 500 && (silent[0]!.silentMs as number) < 500 + 200, `caught after ${String(silent[0]!.silentMs)} ms`);
+    // silentMs is logged rounded to the millisecond: a silence of 500.3 ms is caught (> 500) and logged as 500.
+    t.true((silent[0]!.silentMs as number) >= 500 && (silent[0]!.silentMs as number) < 500 + 200, `caught after ${String(silent[0]!.silentMs)} ms`);
     t.true(starts.length >= 2 && starts.every((s) => s.board === starts[0]!.board), 'started again on the same board');
   } finally {
     delete process.env.FTC_COUNTER_SILENT_AFTER;
