@@ -5,8 +5,11 @@
  * guest.sh). Boots, each bounded by a timeout:
  *   devices  ava on test/kernel/*.kernel.ts: softdog through our /dev/watchdog driver, i2c-stub
  *            through our I²C adapter and INA219 driver
- *   abandon  our driver arms softdog and stops feeding without the magic 'V': the guest must be
- *            reset (softdog's "Initiating system reboot" on the console, QEMU ended by it)
+ *   abandon, stall, nowayout
+ *            boots that must end in a reset by softdog ("Initiating system reboot" on the
+ *            console, QEMU ended by it): feeding abandoned without the magic 'V', a supervised
+ *            task that stops checking in, a clean disarm under nowayout=1 (reset-guest.ts)
+ * `npm run test:kernel -- stall nowayout` runs only the boots named.
  * Everything it needs comes from Debian's packages (qemu-system-x86, busybox-static, kmod, the
  * kernel image downloaded, not installed), cached in /var/cache/ftc-kernel. It skips (exit 0)
  * with one message where it cannot run: not root, no apt-get, or no QEMU to be had.
@@ -49,7 +52,14 @@ function ensurePackages(): void {
 
 /** The kernel image package linux-image-amd64 points at, downloaded and unpacked once. */
 function ensureKernel(): { version: string; vmlinuz: string; modules: string } {
-  const dep = sh('apt-cache', ['depends', 'linux-image-amd64']).match(/Depends: (linux-image-(6\.[\d.]+-\d+-amd64))/);
+  // A fresh machine may have no package lists yet: fetch them once and ask again.
+  const depends = () => spawnSync('apt-cache', ['depends', 'linux-image-amd64'], { encoding: 'utf8' }).stdout ?? '';
+  let found = depends();
+  if (!/Depends: linux-image-6/.test(found)) {
+    spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    found = depends();
+  }
+  const dep = found.match(/Depends: (linux-image-(6\.[\d.]+-\d+-amd64))/);
   if (!dep) throw new Error('apt-cache depends linux-image-amd64 names no linux-image-6.x: is this Debian 12?');
   const [pkg, version] = [dep[1]!, dep[2]!];
   const root = join(cache, version);
@@ -98,11 +108,11 @@ function ensureInitramfs(k: { version: string; modules: string }): string {
 
 interface Boot { code: number | null; console: string; ms: number; timedOut: boolean }
 
-function boot(k: { vmlinuz: string }, initrd: string, suite: string): Promise<Boot> {
+function boot(k: { vmlinuz: string }, initrd: string, suite: string, append = ''): Promise<Boot> {
   const t0 = Date.now();
   const args = [
     '-m', '2048', '-smp', '2', '-nographic', '-no-reboot', '-kernel', k.vmlinuz, '-initrd', initrd,
-    '-append', `console=ttyS0 panic=-1 quiet loglevel=4 ftc.suite=${suite}`,
+    '-append', `console=ttyS0 panic=-1 quiet loglevel=4 ftc.suite=${suite} ${append}`.trim(),
     // cache=loose: with cache=none every node start took 14-18 s instead of about one.
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on',
   ];
@@ -132,8 +142,14 @@ const kernel = ensureKernel();
 const initrd = ensureInitramfs(kernel);
 const failures: string[] = [];
 
+const only = process.argv.slice(2);
+const wanted = (suite: string) => only.length === 0 || only.includes(suite);
+
 // 1. The device suite: ava's TAP, its exit code from the guest.
+let devMs = 0;
+if (wanted('devices')) {
 const dev = await boot(kernel, initrd, 'devices');
+devMs = dev.ms;
 const exit = /FTC-KERNEL-EXIT (\d+)/.exec(dev.console);
 const summary = dev.console.split('\n').filter((l) => /^# (tests|pass|fail|skip|todo)/.test(l.trim())).join(', ');
 say(`devices boot: ${(dev.ms / 1000).toFixed(1)} s, ${summary || 'no TAP summary'}`);
@@ -141,17 +157,30 @@ if (dev.timedOut) failures.push(`devices: no end within ${BOOT_TIMEOUT_MS / 1000
 else if (!exit) failures.push('devices: the guest ended without FTC-KERNEL-EXIT (see the console above)');
 else if (exit[1] !== '0') failures.push(`devices: ava exited ${exit[1]}`);
 if (!/^# pass\s+[1-9]/m.test(dev.console)) failures.push('devices: no test passed (were they skipped outside the guest?)');
+}
 
-// 2. Not feeding resets the guest.
-const ab = await boot(kernel, initrd, 'abandon');
-const reset = /softdog: Initiating system reboot/.test(ab.console);
-say(`abandon boot: ${(ab.ms / 1000).toFixed(1)} s, ${reset ? 'reset by softdog' : 'NOT reset'}`);
-if (!reset) failures.push('abandon: softdog did not reset the guest after the feeds stopped');
-if (/FTC-KERNEL-EXIT/.test(ab.console)) failures.push('abandon: the guest ran to its end: it was not reset');
-if (!/armed, timeout 2000 ms/.test(ab.console)) failures.push('abandon: our driver did not arm softdog');
+// 2. Boots that must end in a watchdog reset: what the guest prints on the way there, per mode.
+const RESETS: { suite: string; append?: string; what: string; expect: RegExp[] }[] = [
+  { suite: 'abandon', what: 'feeding abandoned without the magic V', expect: [/armed, timeout 2000 ms/, /feeding stops now/] },
+  { suite: 'stall', what: 'a supervised task stops checking in: the gate stops feeding', expect: [/armed, timeout 2000 ms, supervised/, /stops checking in[^]*gate stopped: /, /service closed, disarmed false/] },
+  { suite: 'nowayout', append: 'ftc.nowayout=1', what: 'softdog nowayout=1: a clean disarm cannot stop it', expect: [/armed, timeout 2000 ms/, /under nowayout: disarmed false/] },
+];
+let resetMs = 0;
+let resets = 0;
+for (const r of RESETS.filter((x) => wanted(x.suite))) {
+  const b = await boot(kernel, initrd, r.suite, r.append);
+  resetMs += b.ms;
+  resets++;
+  const reset = /softdog: Initiating system reboot/.test(b.console);
+  say(`${r.suite} boot (${r.what}): ${(b.ms / 1000).toFixed(1)} s, ${reset ? 'reset by softdog' : 'NOT reset'}`);
+  if (b.timedOut) failures.push(`${r.suite}: no end within ${BOOT_TIMEOUT_MS / 1000} s`);
+  if (!reset) failures.push(`${r.suite}: softdog did not reset the guest`);
+  if (/FTC-KERNEL-EXIT/.test(b.console)) failures.push(`${r.suite}: the guest ran to its end: it was not reset`);
+  for (const e of r.expect) if (!e.test(b.console)) failures.push(`${r.suite}: the guest did not print ${String(e)}`);
+}
 
 if (failures.length) {
   for (const f of failures) say(`FAIL ${f}`);
   process.exit(1);
 }
-say(`ok: devices and the watchdog reset, ${((dev.ms + ab.ms) / 1000).toFixed(0)} s of boots`);
+say(`ok: ${devMs ? 'the devices boot and ' : ''}${resets} watchdog-reset boot(s), ${((devMs + resetMs) / 1000).toFixed(0)} s of boots`);
