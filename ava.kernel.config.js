@@ -8,4 +8,7 @@ export default {
   workerThreads: false,
   concurrency: 1,
   timeout: '120s',
+  // The guest's root is read-only (9p): ava's default cache, node_modules/.cache/ava, cannot be
+  // created there unless a host run made it first. cache: false puts it in the guest's tmpfs /tmp.
+  cache: false,
 };

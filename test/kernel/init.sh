@@ -24,6 +24,8 @@ mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose host /host || { echo "init: 9p mount failed"; poweroff -f; }
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
+# gpio-sim is configured through configfs (Documentation/admin-guide/gpio/gpio-sim.rst); the tests make their chips.
+mount -t configfs configfs /host/sys/kernel/config
 mount -t devtmpfs dev /host/dev
 mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run

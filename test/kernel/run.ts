@@ -1,17 +1,19 @@
 /**
- * `npm run test:kernel`: our GPIO-free device drivers against a real Linux kernel. Boots Debian's
+ * `npm run test:kernel`: our device drivers and adapters against a real Linux kernel. Boots Debian's
  * kernel in QEMU (TCG: no KVM needed) with a busybox initramfs; the guest mounts this machine's
  * root read-only over 9p and runs the host's own node and native addons (test/kernel/init.sh,
  * guest.sh). Boots, each bounded by a timeout:
  *   devices  ava on test/kernel/*.kernel.ts: softdog through our /dev/watchdog driver, i2c-stub
- *            through our I²C adapter and INA219 driver
+ *            through our I²C adapter and INA219 driver, gpio-sim (built here: gpio-sim.ts) through
+ *            our GPIO adapter
  *   abandon, stall, nowayout
  *            boots that must end in a reset by softdog ("Initiating system reboot" on the
  *            console, QEMU ended by it): feeding abandoned without the magic 'V', a supervised
  *            task that stops checking in, a clean disarm under nowayout=1 (reset-guest.ts)
  * `npm run test:kernel -- stall nowayout` runs only the boots named.
  * Everything it needs comes from Debian's packages (qemu-system-x86, busybox-static, kmod, the
- * kernel image downloaded, not installed), cached in /var/cache/ftc-kernel. It skips (exit 0)
+ * kernel image downloaded, not installed; linux-headers installed and linux-source downloaded to
+ * build gpio-sim), cached in /var/cache/ftc-kernel. It skips (exit 0)
  * with one message where it cannot run: not root, no apt-get, or no QEMU to be had.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -19,14 +21,15 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureGpioSim } from './gpio-sim.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const checkout = join(here, '..', '..');
 const cache = process.env.FTC_KERNEL_CACHE ?? '/var/cache/ftc-kernel';
 /** A boot that runs longer than this is killed and fails (TCG: the device suite takes ~1 min). */
 const BOOT_TIMEOUT_MS = 240_000;
-/** Modules the guest loads (their dependencies are added from modules.dep). */
-const MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'softdog', 'i2c-dev', 'i2c-stub'];
+/** Modules the guest loads (their dependencies are added from modules.dep). configfs: gpio-sim's. */
+const MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'softdog', 'i2c-dev', 'i2c-stub', 'configfs'];
 
 const say = (s: string) => process.stderr.write(`test:kernel: ${s}\n`);
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -78,8 +81,11 @@ function ensureKernel(): { version: string; vmlinuz: string; modules: string } {
   return { version, vmlinuz, modules };
 }
 
-/** The initramfs: static busybox, the modules in load order, init.sh; rebuilt when any of them changes. */
-function ensureInitramfs(k: { version: string; modules: string }): string {
+/**
+ * The initramfs: static busybox, the modules in load order (then `extra`, modules built here, whose
+ * dependencies are in MODULES), init.sh; rebuilt when any of them changes.
+ */
+function ensureInitramfs(k: { version: string; modules: string }, extra: string[] = []): string {
   const order: string[] = [];
   for (const m of MODULES) {
     for (const line of sh('modprobe', ['-d', join(k.modules, '..', '..', '..'), '-S', k.version, '--show-depends', m]).split('\n')) {
@@ -87,6 +93,7 @@ function ensureInitramfs(k: { version: string; modules: string }): string {
       if (p && !order.includes(p)) order.push(p);
     }
   }
+  order.push(...extra);
   const init = readFileSync(join(here, 'init.sh'), 'utf8');
   const key = createHash('sha256').update(JSON.stringify({ order, init, checkout, v: 1 })).digest('hex').slice(0, 16);
   const out = join(cache, `initramfs-${k.version}-${key}.cpio`);
@@ -139,7 +146,9 @@ if (process.getuid?.() !== 0) skip('needs root (apt-get, and QEMU reading the wh
 if (!has('apt-get')) skip('needs apt-get (Debian\'s packages)');
 ensurePackages();
 const kernel = ensureKernel();
-const initrd = ensureInitramfs(kernel);
+// gpio-sim is not in Debian's kernel: built out of tree (test/kernel/gpio-sim.ts), after configfs.
+const gpioSim = ensureGpioSim({ cache, version: kernel.version, say });
+const initrd = ensureInitramfs(kernel, [gpioSim]);
 const failures: string[] = [];
 
 const only = process.argv.slice(2);
