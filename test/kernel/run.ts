@@ -10,8 +10,8 @@
  *            reset (softdog's "Initiating system reboot" on the console, QEMU ended by it)
  * Everything it needs comes from Debian's packages (qemu-system-x86, busybox-static, kmod, the
  * kernel image downloaded, not installed; linux-headers installed and linux-source downloaded to
- * build gpio-sim), cached in /var/cache/ftc-kernel. It skips (exit 0)
- * with one message where it cannot run: not root, no apt-get, or no QEMU to be had.
+ * build gpio-sim), cached in /var/cache/ftc-kernel. It skips (exit 0) with one message where it
+ * cannot run: not root, no apt-get, or no QEMU to be had.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
