@@ -13,8 +13,8 @@
  * `npm run test:kernel -- stall nowayout` runs only the boots named.
  * Everything it needs comes from Debian's packages (qemu-system-x86, busybox-static, kmod, the
  * kernel image downloaded, not installed; linux-headers installed and linux-source downloaded to
- * build gpio-sim), cached in /var/cache/ftc-kernel. It skips (exit 0)
- * with one message where it cannot run: not root, no apt-get, or no QEMU to be had.
+ * build gpio-sim), cached in /var/cache/ftc-kernel. It skips (exit 0) with one message where it
+ * cannot run: not root, no apt-get, or no QEMU to be had.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
