@@ -27,6 +27,7 @@ import { sysfsPinMapper } from '../hw/gpio-chips.ts';
 import { monotonicClock } from '../ports/clock.ts';
 import { timerScheduler } from '../ports/scheduler.ts';
 import type { GpioLine } from '../ports/gpio.ts';
+import { voterTimingFor } from '../voter/timing.ts';
 import { createHwWatchdog, withSystemdNotify } from '../watchdog/drivers.ts';
 import type { PsuRailWiring } from '../watchdog/psu-monitor.ts';
 import { defaultWorkloadPath, PROGRAM_WORKLOAD_PATH } from '../workload/default.ts';
@@ -205,7 +206,8 @@ export async function runBoard(o: RunBoardOptions): Promise<BoardController<unkn
     self, boards, boot, resetReason: boot === 1 ? 'power-on' : 'restart', rateHz: config.cycleHz, t0Ms,
     // Real boards boot at different times with unrelated clocks: listen, align, then snapshot or re-form.
     startAs: 'cold',
-    voter: { policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
+    // Bounds that scale with the period (src/voter/timing.ts), not defaultVoterConfig's 100 Hz figures.
+    voter: { ...voterTimingFor(1000 / config.cycleHz), policy: { allowDuplex: config.redundancy.allowDuplex }, cleanCyclesToRejoin: config.redundancy.cleanCyclesToRejoin },
     workload, ...(processParts ? { process: processParts } : {}),
     // An outvoted board writes what it knew beside its event log (ftc forensics).
     forensics: {
