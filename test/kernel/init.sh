@@ -35,6 +35,10 @@ ln -sf /proc/self/fd/0 /host/dev/stdin
 ln -sf /proc/self/fd/1 /host/dev/stdout
 ln -sf /proc/self/fd/2 /host/dev/stderr
 mkdir -p /host/dev/shm
+# ptys (the whole-board suite's serial links and consoles): devpts, with /dev/ptmx its own.
+mkdir -p /host/dev/pts
+mount -t devpts -o ptmxmode=0666,mode=0620 devpts /host/dev/pts
+ln -sf pts/ptmx /host/dev/ptmx
 checkout=$(cat /checkout)
 echo "init: suite ${suite:-devices} in ${checkout}"
 chroot /host /bin/sh "${checkout}/test/kernel/guest.sh" "${checkout}" "${suite:-devices}"

@@ -10,6 +10,9 @@
  *            boots that must end in a reset by softdog ("Initiating system reboot" on the
  *            console, QEMU ended by it): feeding abandoned without the magic 'V', a supervised
  *            task that stops checking in, a clean disarm under nowayout=1 (reset-guest.ts)
+ *   board    three `ftc run` boards in the guest on gpio-sim, i2c-stub and softdog, the sequencer
+ *            example on their GPIO; b1 loses a PSU and hands over, then stalls and is reset
+ *            (board-guest.ts)
  * `npm run test:kernel -- stall nowayout` runs only the boots named.
  * Everything it needs comes from Debian's packages (qemu-system-x86, busybox-static, kmod, the
  * kernel image downloaded, not installed; linux-headers installed and linux-source downloaded to
@@ -121,7 +124,9 @@ function boot(k: { vmlinuz: string }, initrd: string, suite: string, append = ''
     '-m', '2048', '-smp', '2', '-nographic', '-no-reboot', '-kernel', k.vmlinuz, '-initrd', initrd,
     '-append', `console=ttyS0 panic=-1 quiet loglevel=4 ftc.suite=${suite} ${append}`.trim(),
     // cache=loose: with cache=none every node start took 14-18 s instead of about one.
-    '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on',
+    // multidevs=remap: / spans several host filesystems (/proc, /sys, /dev all have inode 1); without
+    // it the guest's 9p client took /host/proc for /host/sys (QEMU warns of file ID collisions).
+    '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
   ];
   return new Promise((resolve) => {
     const q = spawn('nice', ['-n', '5', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -186,6 +191,26 @@ for (const r of RESETS.filter((x) => wanted(x.suite))) {
   if (!reset) failures.push(`${r.suite}: softdog did not reset the guest`);
   if (/FTC-KERNEL-EXIT/.test(b.console)) failures.push(`${r.suite}: the guest ran to its end: it was not reset`);
   for (const e of r.expect) if (!e.test(b.console)) failures.push(`${r.suite}: the guest did not print ${String(e)}`);
+}
+
+// 3. The whole board: three `ftc run` processes in the guest on its real devices (board-guest.ts),
+// TAP lines on the console, then b1's event loop stalls and softdog must reset the guest.
+if (wanted('board')) {
+  const b = await boot(kernel, initrd, 'board');
+  const lines = b.console.split('\n').map((l) => l.trim());
+  const plan = lines.map((l) => /^1\.\.(\d+)$/.exec(l)?.[1]).find(Boolean);
+  const oks = lines.filter((l) => /^ok \d+ - /.test(l)).length;
+  const notOks = lines.filter((l) => /^not ok \d+ - /.test(l));
+  const reset = /softdog: Initiating system reboot/.test(b.console);
+  say(`board boot: ${(b.ms / 1000).toFixed(1)} s, ${oks} of ${plan ?? '?'} checks passed, ${reset ? 'reset by softdog after b1 stalled' : 'NOT reset'}`);
+  if (b.timedOut) failures.push(`board: no end within ${BOOT_TIMEOUT_MS / 1000} s`);
+  for (const l of notOks) failures.push(`board: ${l}`);
+  if (!plan || oks !== Number(plan)) failures.push(`board: ${oks} checks passed of ${plan ?? 'no plan'}`);
+  if (!/b1 stalls now/.test(b.console)) failures.push('board: b1 was not stalled');
+  if (!reset) failures.push('board: softdog did not reset the guest after b1 stalled');
+  if (/FTC-KERNEL-EXIT/.test(b.console)) failures.push('board: the guest ran to its end: it was not reset');
+  resetMs += b.ms;
+  resets++;
 }
 
 if (failures.length) {
