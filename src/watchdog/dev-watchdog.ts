@@ -73,7 +73,7 @@ export function explainOpenError(path: string, code: string | undefined, field =
     case 'EPERM':
       return new WatchdogError(
         code,
-        `permission denied opening ${path}. Fix: run ftc as root, or add a udev rule such as KERNEL=="watchdog*", GROUP="ftc", MODE="0660" and put ftc's user in that group.`,
+        `permission denied opening ${path}. Fix: install hw/udev/99-ftc.rules (it gives /dev/watchdog* to group watchdog) and add ftc's user to the watchdog group (hw/install.sh does both), or run ftc as root.`,
       );
     default:
       return new WatchdogError(code ?? 'EIO', `cannot open ${path} (${code ?? 'unknown error'}). Fix: check ${field} names a watchdog device (ls /dev/watchdog*).`);

@@ -271,3 +271,12 @@ test('no ACK is EREMOTEIO whichever errno the adapter chose: ENXIO (fault-codes.
   }
   t.is(mapI2cErrno({ code: 'EIO' }, tr as never, '/dev/i2c-0').code, 'EIO');
 });
+
+test('permission denied on the bus device names the udev rules and the i2c group (the first transfer opens it)', (t) => {
+  const tr = { op: 'readWord', addr: 0x40, cmd: 2 } as const;
+  for (const code of ['EACCES', 'EPERM']) {
+    const e = mapI2cErrno({ code, message: `${code}: permission denied, open '/dev/i2c-1'` }, tr as never, '/dev/i2c-1');
+    t.is(e.code, code);
+    t.regex(e.message, /\/dev\/i2c-1: permission denied\. Fix: install hw\/udev\/99-ftc\.rules .* i2c group/);
+  }
+});

@@ -10,6 +10,8 @@
  *            boots that must end in a reset by softdog ("Initiating system reboot" on the
  *            console, QEMU ended by it): feeding abandoned without the magic 'V', a supervised
  *            task that stops checking in, a clean disarm under nowayout=1 (reset-guest.ts)
+ *   perms    our adapters as an unprivileged user: EACCES with the fix, then fine once udevd
+ *            applied hw/udev/99-ftc.rules (perms.sh, perms-guest.ts)
  *   board    three `ftc run` boards in the guest on gpio-sim, i2c-stub and softdog, the sequencer
  *            example on their GPIO; b1 loses a PSU and hands over, then stalls and is reset
  *            (board-guest.ts)
@@ -44,7 +46,7 @@ function skip(why: string): never {
 }
 
 function ensurePackages(): void {
-  const missing = [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['depmod', 'kmod']].filter(([c]) => !has(c!)).map(([, p]) => p!);
+  const missing = [['qemu-system-x86_64', 'qemu-system-x86'], ['busybox', 'busybox-static'], ['depmod', 'kmod'], ['udevadm', 'udev']].filter(([c]) => !has(c!)).map(([, p]) => p!);
   if (missing.length === 0) return;
   say(`installing ${missing.join(', ')} from Debian's packages`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -173,7 +175,21 @@ else if (exit[1] !== '0') failures.push(`devices: ava exited ${exit[1]}`);
 if (!/^# pass\s+[1-9]/m.test(dev.console)) failures.push('devices: no test passed (were they skipped outside the guest?)');
 }
 
-// 2. Boots that must end in a watchdog reset: what the guest prints on the way there, per mode.
+// 2. Permissions: our adapters as an unprivileged user, without and with our udev rules (perms.sh).
+if (wanted('perms')) {
+  const b = await boot(kernel, initrd, 'perms');
+  devMs += b.ms;
+  const lines = b.console.split('\n').map((l) => l.trim());
+  const oks = lines.filter((l) => /^ok \d+ - perms /.test(l)).length;
+  const notOks = lines.filter((l) => /^not ok \d+ - perms /.test(l));
+  const exit = /FTC-KERNEL-EXIT (\d+)/.exec(b.console)?.[1];
+  say(`perms boot: ${(b.ms / 1000).toFixed(1)} s, ${oks} of 6 checks passed, exit ${exit ?? 'none'}`);
+  for (const l of notOks) failures.push(`perms: ${l}`);
+  if (oks !== 6) failures.push(`perms: ${oks} checks passed of 6`);
+  if (exit !== '0') failures.push(`perms: the suite exited ${exit ?? 'without FTC-KERNEL-EXIT'}`);
+}
+
+// 3. Boots that must end in a watchdog reset: what the guest prints on the way there, per mode.
 const RESETS: { suite: string; append?: string; what: string; expect: RegExp[] }[] = [
   { suite: 'abandon', what: 'feeding abandoned without the magic V', expect: [/armed, timeout 2000 ms/, /feeding stops now/] },
   { suite: 'stall', what: 'a supervised task stops checking in: the gate stops feeding', expect: [/armed, timeout 2000 ms, supervised/, /stops checking in[^]*gate stopped: /, /service closed, disarmed false/] },
@@ -193,7 +209,7 @@ for (const r of RESETS.filter((x) => wanted(x.suite))) {
   for (const e of r.expect) if (!e.test(b.console)) failures.push(`${r.suite}: the guest did not print ${String(e)}`);
 }
 
-// 3. The whole board: three `ftc run` processes in the guest on its real devices (board-guest.ts),
+// 4. The whole board: three `ftc run` processes in the guest on its real devices (board-guest.ts),
 // TAP lines on the console, then b1's event loop stalls and softdog must reset the guest.
 if (wanted('board')) {
   const b = await boot(kernel, initrd, 'board');

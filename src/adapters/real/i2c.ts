@@ -113,6 +113,11 @@ export function mapI2cErrno(err: unknown, t: I2cTransfer, where: string): I2cErr
       return new I2cError('ETIMEDOUT', `${what} on ${where}: timed out: bus stuck (SDA held low?) or clock stretched too long`, { cause: err });
     case 'ENOENT':
       return new I2cError('ENOENT', `${what}: ${where} does not exist: enable the bus and load i2c-dev, or fix i2c.bus in the board config`, { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+      // i2c-bus opens /dev/i2c-N at the first transfer; as a user outside group i2c that is
+      // where it fails (found in the kernel suite's unprivileged run).
+      return new I2cError(raw, `${what}: ${where}: permission denied. Fix: install hw/udev/99-ftc.rules (it gives /dev/i2c-* to group i2c) and add the user to the i2c group`, { cause: err });
     case 'EAGAIN':
       return new I2cError('EAGAIN', `${what} on ${where}: arbitration lost (EAGAIN): another master on the bus`, { cause: err });
     default:
