@@ -11,24 +11,16 @@
  * chips from the top (e.g. 1016), as Pi kernels >= 6.6 moved theirs to 512.
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openOnoffGpioChip, type OnoffGpioChip } from '../../src/adapters/real/gpio-onoff.ts';
 import { loadHardwareDefs } from '../../src/config/hardware.ts';
 import { basesByLabel, readSysfsGpioChips, sysfsPinMapper } from '../../src/hw/gpio-chips.ts';
+import { SimChip, type SimBank as SimBankSpec } from './sim-chips.ts';
 import type { Bit, GpioDirection, GpioEdge, GpioLine, GpioOptions } from '../../src/ports/gpio.ts';
 
 const guest = process.env.FTC_KERNEL_GUEST === '1';
 const t0 = guest ? test.serial : test.skip;
-
-const CONFIGFS = '/sys/kernel/config/gpio-sim';
-
-interface BankSpec {
-  label: string;
-  lines: number;
-  /** Line offset → hog direction: gpio-sim itself requests the line (consumer "ftc-hog"). */
-  hogs?: Record<number, 'input' | 'output-high' | 'output-low'>;
-}
 
 interface SimBank {
   label: string;
@@ -43,45 +35,16 @@ interface SimBank {
 let devices = 0;
 
 /** A gpio-sim device with these banks, live; torn down when the test ends. */
-function simDevice(t: ExecutionContext, banks: BankSpec[]): SimBank[] {
-  const dev = `${CONFIGFS}/ftc-${process.pid}-${devices++}`;
-  const made: string[] = [];
-  const mk = (p: string) => {
-    mkdirSync(p);
-    made.push(p);
-  };
+function simDevice(t: ExecutionContext, banks: SimBankSpec[]): SimBank[] {
+  const chip = SimChip.create(`ftc-${process.pid}-${devices++}`, banks);
   // Registered first, so it runs after the tests' own teardowns (ava runs them last-in first-out):
   // lines are closed (unexported) before their chip goes.
-  t.teardown(() => {
-    if (existsSync(`${dev}/live`) && readFileSync(`${dev}/live`, 'utf8').trim() === '1') writeFileSync(`${dev}/live`, '0');
-    for (const p of made.reverse()) rmdirSync(p);
-  });
-  mk(dev);
-  banks.forEach((b, i) => {
-    const bank = `${dev}/bank${i}`;
-    mk(bank);
-    writeFileSync(`${bank}/num_lines`, String(b.lines));
-    writeFileSync(`${bank}/label`, b.label);
-    for (const [offset, direction] of Object.entries(b.hogs ?? {})) {
-      mk(`${bank}/line${offset}`);
-      mk(`${bank}/line${offset}/hog`);
-      writeFileSync(`${bank}/line${offset}/hog/name`, 'ftc-hog');
-      writeFileSync(`${bank}/line${offset}/hog/direction`, direction);
-    }
-  });
-  writeFileSync(`${dev}/live`, '1'); // returns once the device is probed (or fails)
-  const devName = readFileSync(`${dev}/dev_name`, 'utf8').trim();
+  t.teardown(() => chip.remove());
   const bases = basesByLabel(readSysfsGpioChips());
   return banks.map((b, i) => {
-    const sim = `/sys/devices/platform/${devName}/${readFileSync(`${dev}/bank${i}/chip_name`, 'utf8').trim()}`;
     const base = bases.get(b.label);
     if (base === undefined) throw new Error(`no /sys/class/gpio/gpiochip* labelled ${b.label}`);
-    return {
-      label: b.label,
-      base,
-      pull: (offset, level) => writeFileSync(`${sim}/sim_gpio${offset}/pull`, level ? 'pull-up' : 'pull-down'),
-      value: (offset) => (readFileSync(`${sim}/sim_gpio${offset}/value`, 'utf8').trim() === '1' ? 1 : 0),
-    };
+    return { label: b.label, base, pull: (offset, level) => chip.pull(i, offset, level === 1), value: (offset) => chip.value(i, offset) };
   });
 }
 

@@ -162,10 +162,16 @@ const only = process.argv.slice(2);
 const wanted = (suite: string) => only.length === 0 || only.includes(suite);
 
 // 1. The device suite: ava's TAP, its exit code from the guest.
-let devMs = 0;
+/** Every boot that ran, with its wall time, for the last line. */
+const ran: string[] = [];
+let bootsMs = 0;
+const done = (suite: string, ms: number) => {
+  ran.push(`${suite} ${(ms / 1000).toFixed(0)} s`);
+  bootsMs += ms;
+};
 if (wanted('devices')) {
 const dev = await boot(kernel, initrd, 'devices');
-devMs = dev.ms;
+done('devices', dev.ms);
 const exit = /FTC-KERNEL-EXIT (\d+)/.exec(dev.console);
 const summary = dev.console.split('\n').filter((l) => /^# (tests|pass|fail|skip|todo)/.test(l.trim())).join(', ');
 say(`devices boot: ${(dev.ms / 1000).toFixed(1)} s, ${summary || 'no TAP summary'}`);
@@ -178,7 +184,7 @@ if (!/^# pass\s+[1-9]/m.test(dev.console)) failures.push('devices: no test passe
 // 2. Permissions: our adapters as an unprivileged user, without and with our udev rules (perms.sh).
 if (wanted('perms')) {
   const b = await boot(kernel, initrd, 'perms');
-  devMs += b.ms;
+  done('perms', b.ms);
   const lines = b.console.split('\n').map((l) => l.trim());
   const oks = lines.filter((l) => /^ok \d+ - perms /.test(l)).length;
   const notOks = lines.filter((l) => /^not ok \d+ - perms /.test(l));
@@ -195,12 +201,9 @@ const RESETS: { suite: string; append?: string; what: string; expect: RegExp[] }
   { suite: 'stall', what: 'a supervised task stops checking in: the gate stops feeding', expect: [/armed, timeout 2000 ms, supervised/, /stops checking in[^]*gate stopped: /, /service closed, disarmed false/] },
   { suite: 'nowayout', append: 'ftc.nowayout=1', what: 'softdog nowayout=1: a clean disarm cannot stop it', expect: [/armed, timeout 2000 ms/, /under nowayout: disarmed false/] },
 ];
-let resetMs = 0;
-let resets = 0;
 for (const r of RESETS.filter((x) => wanted(x.suite))) {
   const b = await boot(kernel, initrd, r.suite, r.append);
-  resetMs += b.ms;
-  resets++;
+  done(r.suite, b.ms);
   const reset = /softdog: Initiating system reboot/.test(b.console);
   say(`${r.suite} boot (${r.what}): ${(b.ms / 1000).toFixed(1)} s, ${reset ? 'reset by softdog' : 'NOT reset'}`);
   if (b.timedOut) failures.push(`${r.suite}: no end within ${BOOT_TIMEOUT_MS / 1000} s`);
@@ -225,12 +228,11 @@ if (wanted('board')) {
   if (!/b1 stalls now/.test(b.console)) failures.push('board: b1 was not stalled');
   if (!reset) failures.push('board: softdog did not reset the guest after b1 stalled');
   if (/FTC-KERNEL-EXIT/.test(b.console)) failures.push('board: the guest ran to its end: it was not reset');
-  resetMs += b.ms;
-  resets++;
+  done('board', b.ms);
 }
 
 if (failures.length) {
   for (const f of failures) say(`FAIL ${f}`);
   process.exit(1);
 }
-say(`ok: ${devMs ? 'the devices boot and ' : ''}${resets} watchdog-reset boot(s), ${((devMs + resetMs) / 1000).toFixed(0)} s of boots`);
+say(`ok: ${ran.length} boot(s) passed (${ran.join(', ')}), ${(bootsMs / 1000).toFixed(0)} s in all`);

@@ -14,6 +14,8 @@ const CONFIGFS = '/sys/kernel/config/gpio-sim';
 export interface SimBank {
   label: string;
   lines: number;
+  /** Line offset → hog direction: gpio-sim itself requests the line (consumer "ftc-hog"). */
+  hogs?: Record<number, 'input' | 'output-high' | 'output-low'>;
 }
 
 export class SimChip {
@@ -35,8 +37,13 @@ export class SimChip {
       mkdirSync(bank);
       writeFileSync(join(bank, 'label'), b.label);
       writeFileSync(join(bank, 'num_lines'), String(b.lines));
+      for (const [offset, direction] of Object.entries(b.hogs ?? {})) {
+        mkdirSync(join(bank, `line${offset}`, 'hog'), { recursive: true });
+        writeFileSync(join(bank, `line${offset}`, 'hog', 'name'), 'ftc-hog');
+        writeFileSync(join(bank, `line${offset}`, 'hog', 'direction'), direction);
+      }
     });
-    writeFileSync(join(dev, 'live'), '1');
+    writeFileSync(join(dev, 'live'), '1'); // returns once the device is probed (or fails)
     const devName = readFileSync(join(dev, 'dev_name'), 'utf8').trim();
     const attrDirs = banks.map((_, i) => join('/sys/devices/platform', devName, readFileSync(join(dev, `bank${i}`, 'chip_name'), 'utf8').trim()));
     return new SimChip(name, banks, dev, attrDirs);
@@ -60,8 +67,14 @@ export class SimChip {
 
   /** Takes the chips away again (no line may be exported or requested). */
   remove(): void {
-    writeFileSync(join(this.#dev, 'live'), '0');
-    this.banks.forEach((_, i) => rmdirSync(join(this.#dev, `bank${i}`)));
+    if (readFileSync(join(this.#dev, 'live'), 'utf8').trim() === '1') writeFileSync(join(this.#dev, 'live'), '0');
+    this.banks.forEach((b, i) => {
+      for (const offset of Object.keys(b.hogs ?? {})) {
+        rmdirSync(join(this.#dev, `bank${i}`, `line${offset}`, 'hog'));
+        rmdirSync(join(this.#dev, `bank${i}`, `line${offset}`));
+      }
+      rmdirSync(join(this.#dev, `bank${i}`));
+    });
     rmdirSync(this.#dev);
   }
 }
