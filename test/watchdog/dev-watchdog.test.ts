@@ -94,7 +94,7 @@ test('a busy device is explained as held by systemd RuntimeWatchdogSec, with bot
   t.is(e.code, 'EBUSY');
   t.regex(e.message, /busy: .*systemd's RuntimeWatchdogSec=/);
   t.regex(e.message, /Fix: set RuntimeWatchdogSec=0 .*or keep systemd on the hardware and use the "systemd" watchdog driver/);
-  t.regex(explainOpenError('/dev/watchdog', 'EACCES').message, /Fix: run ftc as root, or add a udev rule/);
+  t.regex(explainOpenError('/dev/watchdog', 'EACCES').message, /Fix: install hw\/udev\/99-ftc\.rules .* watchdog group/);
 });
 
 test('an impossible timeout for the device is refused before the device is opened', async (t) => {
