@@ -149,6 +149,19 @@ function boot(k: { vmlinuz: string }, initrd: string, suite: string, append = ''
   });
 }
 
+const BOOTS = ['devices', 'perms', 'abandon', 'stall', 'nowayout', 'board'];
+const only = process.argv.slice(2);
+if (only.includes('--help') || only.includes('-h')) {
+  process.stdout.write(`usage: npm run test:kernel [-- BOOT...]\n  boots: ${BOOTS.join(', ')} (default: all); docs/kernel.md says what each checks\n  cache: ${cache} (FTC_KERNEL_CACHE)\n`);
+  process.exit(0);
+}
+const unknown = only.filter((b) => !BOOTS.includes(b));
+if (unknown.length) {
+  say(`no boot named ${unknown.join(', ')}: use one of ${BOOTS.join(', ')}`);
+  process.exit(2);
+}
+const wanted = (suite: string) => only.length === 0 || only.includes(suite);
+
 if (process.getuid?.() !== 0) skip('needs root (apt-get, and QEMU reading the whole root over 9p)');
 if (!has('apt-get')) skip('needs apt-get (Debian\'s packages)');
 ensurePackages();
@@ -158,8 +171,6 @@ const gpioSim = ensureGpioSim({ cache, version: kernel.version, say });
 const initrd = ensureInitramfs(kernel, [gpioSim]);
 const failures: string[] = [];
 
-const only = process.argv.slice(2);
-const wanted = (suite: string) => only.length === 0 || only.includes(suite);
 
 // 1. The device suite: ava's TAP, its exit code from the guest.
 /** Every boot that ran, with its wall time, for the last line. */
