@@ -27,7 +27,12 @@ mount -t sysfs sys /host/sys
 # gpio-sim is configured through configfs (Documentation/admin-guide/gpio/gpio-sim.rst); the tests make their chips.
 mount -t configfs configfs /host/sys/kernel/config
 mount -t devtmpfs dev /host/dev
+checkout=$(cat /checkout)
+# The guest's /tmp is a tmpfs (tsx and the tests write there). A checkout under the host's /tmp
+# (a CI clone) would vanish under it: keep it and bind it back on top.
+case "$checkout" in /tmp/*) mkdir -p /keep && mount -o bind "/host$checkout" /keep ;; esac
 mount -t tmpfs tmp /host/tmp
+case "$checkout" in /tmp/*) mkdir -p "/host$checkout" && mount -o bind /keep "/host$checkout" ;; esac
 mount -t tmpfs run /host/run
 # devtmpfs lacks these; node and shells expect them.
 ln -sf /proc/self/fd /host/dev/fd
@@ -39,7 +44,6 @@ mkdir -p /host/dev/shm
 mkdir -p /host/dev/pts
 mount -t devpts -o ptmxmode=0666,mode=0620 devpts /host/dev/pts
 ln -sf pts/ptmx /host/dev/ptmx
-checkout=$(cat /checkout)
 echo "init: suite ${suite:-devices} in ${checkout}"
 chroot /host /bin/sh "${checkout}/test/kernel/guest.sh" "${checkout}" "${suite:-devices}"
 echo "FTC-KERNEL-EXIT $?"
